@@ -1,0 +1,65 @@
+# rempart — two commands on a fresh Debian machine:
+#   make run    the main job with embedded defaults
+#   make test   the whole suite (lint, types, layers, docs, tests)
+# Each installs what it needs: a virtualenv in .venv, pip packages, and Debian packages
+# through apt-get when run as root (otherwise it says which to install).
+
+PYTHON   ?= python3
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+REMPART  := $(VENV)/bin/rempart
+# Debian packages the test suite drives for real (journal files are written by systemd-journal-remote).
+TEST_DEBS := systemd systemd-journal-remote
+
+.PHONY: run test lint typecheck layers docs docs-check bench venv clean help
+
+help:
+	@echo "make run        replay the bundled sample log with the default sshd jail and print the bans"
+	@echo "make test       lint, types, import layers, docs check and the whole test suite"
+	@echo "make bench      benchmarks against Debian's fail2ban (see bench/README.md)"
+	@echo "make docs       regenerate docs/reference from the code"
+
+$(VENV)/.stamp-base:
+	@scripts/ensure-python-venv "$(PYTHON)" "$(VENV)"
+	$(VENV)/bin/pip install --quiet --upgrade pip setuptools wheel
+	@touch $@
+
+$(VENV)/.stamp-run: $(VENV)/.stamp-base pyproject.toml
+	$(VENV)/bin/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-run pyproject.toml
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.stamp-dev
+
+run: $(VENV)/.stamp-run
+	$(REMPART) replay --config rempart/config/default.toml --jail sshd rempart/samples/auth.log
+
+lint: $(VENV)/.stamp-dev
+	$(VENV)/bin/ruff check rempart tests bench
+	$(VENV)/bin/ruff format --check rempart tests bench
+
+typecheck: $(VENV)/.stamp-dev
+	$(VENV)/bin/mypy
+
+layers: $(VENV)/.stamp-dev
+	$(VENV)/bin/lint-imports
+
+docs: $(VENV)/.stamp-dev
+	$(PY) -m rempart.docgen write
+
+docs-check: $(VENV)/.stamp-dev
+	$(PY) -m rempart.docgen check
+
+test: $(VENV)/.stamp-dev
+	@scripts/ensure-debian-packages $(TEST_DEBS)
+	$(MAKE) --no-print-directory lint typecheck layers docs-check
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.stamp-dev
+	$(PY) bench/run_all.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

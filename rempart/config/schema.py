@@ -1,0 +1,266 @@
+"""The configuration as frozen values, and the description of every key.
+
+``KEYS`` documents every key of every table (type, default, help in English and
+French); the loader rejects keys it does not list, and docs/reference/configuration.md
+is generated from it, so code, checks and documentation cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from rempart.addresses import Network
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "KEYS",
+    "Config",
+    "Escalation",
+    "JailConfig",
+    "KeySpec",
+    "PortRange",
+    "SourceConfig",
+]
+
+DEFAULT_CONFIG_PATH = Path("/etc/rempart/rempart.toml")
+
+SourceKind = Literal["file", "journal", "stdin"]
+Protocol = Literal["tcp", "udp", "tcp+udp"]
+
+
+@dataclass(frozen=True, slots=True)
+class PortRange:
+    first: int
+    last: int
+
+    def __str__(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """Repeat offenders: the n-th ban of an address within ``window`` (across every jail)
+    lasts ``bantime * factor ** (n - 1)``, never more than ``max``. ``factor = 1``: off."""
+
+    factor: float = 1.0
+    max: float = 604800.0
+    window: float = 604800.0
+
+    def bantime(self, base: float, offence: int) -> float:
+        if self.factor <= 1.0 or offence <= 1:
+            return base
+        return min(base * self.factor ** (offence - 1), max(self.max, base))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """Where a jail reads its lines."""
+
+    kind: SourceKind
+    path: Path | None = None
+    match: tuple[str, ...] = ()
+    timezone: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class JailConfig:
+    name: str
+    filter: str
+    enabled: bool = True
+    sources: tuple[SourceConfig, ...] = ()
+    ports: tuple[PortRange, ...] | None = None  # None: every port
+    protocol: Protocol = "tcp"
+    maxretry: int = 5
+    findtime: float = 600.0
+    bantime: float = 900.0
+    escalation: Escalation = field(default_factory=Escalation)
+    ignoreip: tuple[Network, ...] = ()
+    ipv6_prefix: int = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    state_dir: Path = Path("/var/lib/rempart")
+    language: str | None = None
+    jails: Mapping[str, JailConfig] = field(default_factory=lambda: MappingProxyType({}))
+
+    def jail(self, name: str) -> JailConfig:
+        return self.jails[name]
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One configuration key: its type, default, example and help."""
+
+    name: str
+    kind: str
+    default: str
+    help_en: str
+    help_fr: str
+    example: str = ""
+
+
+_JAIL_COMMON = (
+    KeySpec(
+        "maxretry",
+        "integer ≥ 1",
+        "5",
+        "Failures within findtime that make a ban.",
+        "Nombre d'échecs dans la fenêtre findtime qui déclenche un bannissement.",
+        "5",
+    ),
+    KeySpec(
+        "findtime",
+        "duration",
+        "10m",
+        "Window in which maxretry failures count.",
+        "Fenêtre de temps dans laquelle on compte les échecs.",
+        '"10m"',
+    ),
+    KeySpec(
+        "bantime",
+        "duration",
+        "15m",
+        "How long a ban lasts (before escalation).",
+        "Durée d'un bannissement (avant aggravation).",
+        '"15m"',
+    ),
+    KeySpec(
+        "ignoreip",
+        "list of addresses or CIDRs",
+        '["127.0.0.0/8", "::1"]',
+        "Addresses never banned (added to loopback, which is always ignored).",
+        "Adresses jamais bannies (en plus de la boucle locale, toujours ignorée).",
+        '["192.0.2.10", "2001:db8::/48"]',
+    ),
+    KeySpec(
+        "ipv6_prefix",
+        "integer 32–128",
+        "128",
+        "IPv6 prefix length to ban: 128 bans the address, 64 its whole /64.",
+        "Longueur de préfixe IPv6 bannie : 128 bannit l'adresse, 64 tout son /64.",
+        "64",
+    ),
+    KeySpec(
+        "escalation.factor",
+        "number ≥ 1",
+        "1 (off)",
+        "Repeat offenders: each new ban of an address within escalation.window, in any "
+        "jail, lasts factor times longer.",
+        "Récidive : chaque nouveau bannissement d'une adresse dans escalation.window, "
+        "toutes prisons confondues, dure factor fois plus longtemps.",
+        "2",
+    ),
+    KeySpec(
+        "escalation.max",
+        "duration",
+        "1w",
+        "Longest ban escalation can reach.",
+        "Durée maximale atteinte par l'aggravation.",
+        '"1d"',
+    ),
+    KeySpec(
+        "escalation.window",
+        "duration",
+        "1w",
+        "How far back earlier bans count as repeat offences.",
+        "Ancienneté maximale des bannissements précédents pris en compte.",
+        '"1w"',
+    ),
+)
+
+KEYS: Mapping[str, tuple[KeySpec, ...]] = MappingProxyType(
+    {
+        "rempart": (
+            KeySpec(
+                "state_dir",
+                "path",
+                "/var/lib/rempart",
+                "Directory of rempart's state (SQLite database, saved positions).",
+                "Répertoire de l'état de rempart (base SQLite, positions enregistrées).",
+                '"/var/lib/rempart"',
+            ),
+            KeySpec(
+                "language",
+                '"fr" or "en"',
+                "from the locale",
+                "Language of messages and reports.",
+                "Langue des messages et rapports.",
+                '"fr"',
+            ),
+        ),
+        "defaults": _JAIL_COMMON,
+        "jails.NAME": (
+            KeySpec(
+                "filter",
+                "filter reference",
+                "(required)",
+                "Filter to apply: a shipped one (sshd), fail2ban's (fail2ban:sshd), or a path; "
+                "options in brackets, e.g. sshd[mode=aggressive].",
+                "Filtre à appliquer : fourni (sshd), de fail2ban (fail2ban:sshd), ou un chemin ; "
+                "options entre crochets, par ex. sshd[mode=aggressive].",
+                '"sshd[mode=aggressive]"',
+            ),
+            KeySpec(
+                "enabled", "boolean", "true", "Whether the jail runs.", "Active la prison.", "true"
+            ),
+            KeySpec(
+                "ports",
+                'list of ports or ranges, or "all"',
+                '"all"',
+                "Ports the ban blocks.",
+                "Ports bloqués par le bannissement.",
+                "[22, 2222, 2200]",
+            ),
+            KeySpec(
+                "protocol",
+                '"tcp", "udp" or "tcp+udp"',
+                '"tcp"',
+                "Protocol of the ports.",
+                "Protocole des ports.",
+                '"tcp"',
+            ),
+            *_JAIL_COMMON,
+        ),
+        "jails.NAME.sources[]": (
+            KeySpec(
+                "type",
+                '"file", "journal" or "stdin"',
+                "(required)",
+                "Kind of source.",
+                "Type de source.",
+                '"journal"',
+            ),
+            KeySpec(
+                "path",
+                "path",
+                "(required for file)",
+                "Log file to follow (rotation and truncation are handled).",
+                "Fichier journal à suivre (rotation et troncature gérées).",
+                '"/var/log/auth.log"',
+            ),
+            KeySpec(
+                "match",
+                "list of journal matches",
+                "the filter's journalmatch",
+                'systemd journal matches; "+" separates alternatives.',
+                "Critères du journal systemd ; « + » sépare les alternatives.",
+                '["_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd"]',
+            ),
+            KeySpec(
+                "timezone",
+                "IANA zone name",
+                "the system's",
+                "Zone of the dates in this source when they carry none.",
+                "Fuseau des dates de cette source quand elles n'en indiquent pas.",
+                '"Europe/Paris"',
+            ),
+        ),
+    }
+)

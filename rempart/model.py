@@ -1,0 +1,94 @@
+"""Values that travel between the layers: lines, failures, ban decisions.
+
+All are frozen, slotted dataclasses. Times are float seconds since the epoch (UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rempart.addresses import Address, Network
+
+__all__ = [
+    "Ban",
+    "Failure",
+    "FailureOutcome",
+    "FailureVerdict",
+    "LogLine",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line as a source delivered it.
+
+    ``text`` has no trailing newline. ``timestamp`` is the time the source itself
+    attached (the journal's ``__REALTIME_TIMESTAMP``), or None when the time must be
+    read from the text or, failing that, taken from ``arrival``.
+    ``truncated`` is True when the line was longer than the source's limit: such a
+    line is counted but never matched (its end, which anchors every rule, is lost).
+    """
+
+    text: str
+    source: str
+    arrival: float
+    timestamp: float | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failure found by a filter in one or more log lines.
+
+    ``host`` is the identifier as the log wrote it (an address, a host name or a
+    ``<F-ID>`` value); ``address`` is the parsed address when ``host`` is one, else
+    None (rempart never resolves names). ``lines`` is the evidence, oldest first.
+    """
+
+    host: str
+    address: Address | None
+    time: float
+    lines: tuple[str, ...]
+    regex: int
+    user: str | None = None
+
+
+class FailureVerdict(Enum):
+    """What the decision engine did with one failure."""
+
+    COUNTED = "counted"  # added to the address's window, no ban yet
+    BANNED = "banned"  # this failure completed a ban
+    IGNORED = "ignored"  # address in ignoreip (or the machine's own)
+    ALREADY_BANNED = "already-banned"  # the address was banned at that time
+    NOT_AN_ADDRESS = "not-an-address"  # host name or id: rempart bans addresses only
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """A decision to ban ``target`` for jail ``jail`` from ``start`` to ``end``.
+
+    ``offence`` counts this address's bans in the escalation window, this one included
+    (1 for a first offence); ``failures`` and ``evidence`` say why.
+    """
+
+    jail: str
+    target: Network
+    address: Address
+    start: float
+    end: float
+    offence: int
+    failures: int
+    evidence: tuple[str, ...] = field(default=())
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class FailureOutcome:
+    """The engine's answer for one failure: the verdict, and the ban when one is made."""
+
+    verdict: FailureVerdict
+    ban: Ban | None = None

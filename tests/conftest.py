@@ -1,0 +1,38 @@
+"""Shared test helpers.
+
+System dependencies: a test that needs a program calls :func:`need_program`. Under
+``CI=true`` a missing program fails the test; elsewhere it is skipped with a loud
+reason that says how to install it (``make test`` installs them as root).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def need_program(name: str, package: str) -> str:
+    """Path of ``name``; fails under CI=true, skips elsewhere, when it is missing."""
+    path = shutil.which(name) or next(
+        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/lib/systemd") / name) if p.exists()),
+        None,
+    )
+    if path:
+        return path
+    message = f"{name} not found: install Debian package {package} (make test does it as root)"
+    if IN_CI:
+        pytest.fail(message + " — CI=true: missing system dependencies fail the run")
+    pytest.skip(message + " (would fail under CI=true)")
+    raise AssertionError  # unreachable
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
