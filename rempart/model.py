@@ -85,6 +85,17 @@ class Ban:
     def duration(self) -> float:
         return self.end - self.start
 
+    def log_text(self) -> str:
+        """The line rempart logs for this ban (read back by the ``recidive`` filter).
+
+        ``ban jail=sshd address=192.0.2.7 target=192.0.2.7/32 bantime=900 offence=1 failures=5``
+        Every field is written by rempart itself, never copied from a log.
+        """
+        return (
+            f"ban jail={self.jail} address={self.address} target={self.target} "
+            f"bantime={round(self.duration)} offence={self.offence} failures={self.failures}"
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class FailureOutcome:
