@@ -29,6 +29,7 @@ class ReplayLog:
     mtime: float | None
     stream: BinaryIO
     done: int = 0
+    raw: BinaryIO | None = None
 
     def lines(self) -> Iterator[str]:
         """Decoded lines without line endings (``\\n`` or ``\\r\\n``)."""
@@ -56,6 +57,8 @@ class ReplayLog:
     def close(self) -> None:
         if self.stream is not sys.stdin.buffer:
             self.stream.close()
+        if self.raw is not None:
+            self.raw.close()
 
 
 def open_replay_log(name: str) -> ReplayLog:
@@ -65,9 +68,10 @@ def open_replay_log(name: str) -> ReplayLog:
     path = Path(name)
     try:
         st = path.stat()
-        fh: BinaryIO = path.open("rb")
+        raw: BinaryIO = path.open("rb")
+        fh: BinaryIO = raw
         if path.suffix == ".gz":
-            fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
+            fh = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
     except OSError as exc:
         raise SourceError(
             "source.unreadable",
@@ -76,4 +80,4 @@ def open_replay_log(name: str) -> ReplayLog:
             fix="check the path and that you may read it (log files are often root:adm 0640)",
         ) from exc
     size = st.st_size if os.path.isfile(path) else 0
-    return ReplayLog(name, size, st.st_mtime, fh)
+    return ReplayLog(name, size, st.st_mtime, fh, raw=raw if fh is not raw else None)

@@ -72,9 +72,9 @@ def _cmd_version(args: argparse.Namespace, lang: str) -> int:
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]]:
-    from rempart.cli import replay
+    from rempart.cli import config_cmd, filters, replay
 
-    return [replay.register, _register_version]
+    return [replay.register, filters.register, config_cmd.register, _register_version]
 
 
 def reference_markdown() -> str:

@@ -29,6 +29,7 @@ from rempart.clock import SystemClock
 from rempart.config.durations import format_duration, parse_duration
 from rempart.config.schema import Config, JailConfig
 from rempart.errors import UsageError
+from rempart.guard.compare import diff_bans
 from rempart.guard.matcher import LineKind
 from rempart.model import Ban, FailureVerdict
 from rempart.rules.catalog import resolve_filter
@@ -525,25 +526,16 @@ def _ban_row(ban: Ban, zone: tzinfo, lang: str) -> tuple[str, ...]:
 # ------------------------------------------------------------------ compare
 
 
-def _ban_key(ban: Ban) -> tuple[str, str, float]:
-    return (ban.jail, str(ban.target), ban.start)
-
-
 def _compare(args: argparse.Namespace, lang: str) -> int:
     a_path, b_path = args.compare
     reports = []
     for path in (a_path, b_path):
         config = load_config_or_default(path, lang)
         reports.append(_run_replay(args, lang, config))
-    bans_a = {_ban_key(b): b for j in reports[0].jails for b in j.bans}
-    bans_b = {_ban_key(b): b for j in reports[1].jails for b in j.bans}
-    only_a = [bans_a[k] for k in sorted(bans_a.keys() - bans_b.keys())]
-    only_b = [bans_b[k] for k in sorted(bans_b.keys() - bans_a.keys())]
-    changed = [
-        (bans_a[k], bans_b[k])
-        for k in sorted(bans_a.keys() & bans_b.keys())
-        if bans_a[k].end != bans_b[k].end
-    ]
+    bans_a = [b for j in reports[0].jails for b in j.bans]
+    bans_b = [b for j in reports[1].jails for b in j.bans]
+    diff = diff_bans(bans_a, bans_b)
+    only_a, only_b, changed = diff.only_a, diff.only_b, diff.changed
     if args.json:
         print_json(
             {
@@ -551,6 +543,7 @@ def _compare(args: argparse.Namespace, lang: str) -> int:
                 "b": str(b_path),
                 "bans_a": len(bans_a),
                 "bans_b": len(bans_b),
+                "same": diff.same,
                 "only_a": [ban_json(b) for b in only_a],
                 "only_b": [ban_json(b) for b in only_b],
                 "changed": [{"a": ban_json(x), "b": ban_json(y)} for x, y in changed],
@@ -598,10 +591,13 @@ def _compare(args: argparse.Namespace, lang: str) -> int:
     out.write(
         t(
             lang,
-            f"\nSame ban, different end: {len(changed)}\n",
-            f"\nMême bannissement, fin différente : {len(changed)}\n",
+            f"\nSame ban, other period: {len(changed)} (identical: {diff.same})\n",
+            f"\nMême bannissement, autre période : {len(changed)} (identiques : {diff.same})\n",
         )
     )
     for x, y in changed:
-        out.write(f"  {x.jail} {x.target}: A {fmt_time(x.end, zone)}  B {fmt_time(y.end, zone)}\n")
+        out.write(
+            f"  {x.jail} {x.target}: A {fmt_time(x.start, zone)} → {fmt_time(x.end, zone)}"
+            f"  B {fmt_time(y.start, zone)} → {fmt_time(y.end, zone)}\n"
+        )
     return 0

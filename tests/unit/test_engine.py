@@ -16,8 +16,9 @@ T0 = 1_795_000_000.0
 
 
 def fail(addr: str, t: float, line: str = "") -> Failure:
-    return Failure(host=addr, address=ip_address(addr), time=t, lines=(line or f"fail {addr} {t}",),
-                   regex=0)
+    return Failure(
+        host=addr, address=ip_address(addr), time=t, lines=(line or f"fail {addr} {t}",), regex=0
+    )
 
 
 def sshd(**kw: object) -> JailGuard:
@@ -37,7 +38,12 @@ def test_ban_values() -> None:
     outcomes = [jail.add(fail("192.0.2.7", T0 + i, f"line {i}")) for i in range(5)]
     ban = outcomes[-1].ban
     assert ban is not None
-    assert (ban.jail, str(ban.target), ban.start, ban.end) == ("sshd", "192.0.2.7/32", T0 + 4, T0 + 904)
+    assert (ban.jail, str(ban.target), ban.start, ban.end) == (
+        "sshd",
+        "192.0.2.7/32",
+        T0 + 4,
+        T0 + 904,
+    )
     assert ban.evidence == tuple(f"line {i}" for i in range(5))
     assert (ban.offence, ban.failures) == (1, 5)
     assert "address=192.0.2.7" in ban.log_text()
@@ -45,7 +51,9 @@ def test_ban_values() -> None:
 
 def test_failures_spread_over_more_than_findtime_do_not_ban() -> None:
     jail = sshd()
-    outcomes = [jail.add(fail("192.0.2.7", T0 + 151 * i)) for i in range(5)]  # 604 s apart end to end
+    outcomes = [
+        jail.add(fail("192.0.2.7", T0 + 151 * i)) for i in range(5)
+    ]  # 604 s apart end to end
     assert all(o.verdict is FailureVerdict.COUNTED for o in outcomes)
 
 
@@ -76,9 +84,12 @@ def test_ipv6_prefix_aggregates_a_rotating_attacker() -> None:
     jail = sshd(ipv6_prefix=64)
     outcomes = [jail.add(fail(f"2001:db8:1:2::{i + 1}", T0 + i)) for i in range(5)]
     ban = outcomes[-1].ban
-    assert ban is not None and ban.target == ip_network("2001:db8:1:2::/64")
+    assert ban is not None
+    assert ban.target == ip_network("2001:db8:1:2::/64")
     per_address = sshd()
-    assert all(per_address.add(fail(f"2001:db8:1:2::{i + 1}", T0 + i)).ban is None for i in range(5))
+    assert all(
+        per_address.add(fail(f"2001:db8:1:2::{i + 1}", T0 + i)).ban is None for i in range(5)
+    )
 
 
 def test_escalation_across_jails() -> None:
@@ -91,7 +102,8 @@ def test_escalation_across_jails() -> None:
         for _ in range(5):
             outcome = guard.add(jail, fail("192.0.2.7", t))
             t += 1
-        assert outcome is not None and outcome.ban is not None
+        assert outcome is not None
+        assert outcome.ban is not None
         durations.append(outcome.ban.duration)
         t = outcome.ban.end + 1
     assert durations == [900, 1800, 3600, 3600, 3600]
@@ -104,7 +116,8 @@ def test_escalation_window_forgets_old_offences() -> None:
         outcome = None
         for i in range(5):
             outcome = jail.add(fail("192.0.2.7", start + i))
-        assert outcome is not None and outcome.ban is not None
+        assert outcome is not None
+        assert outcome.ban is not None
         assert outcome.ban.offence == 1
 
 
@@ -113,7 +126,8 @@ def test_out_of_order_failures_still_complete_a_window() -> None:
     times = [T0 + 10, T0 + 20, T0 + 40, T0 + 30]
     assert all(jail.add(fail("192.0.2.7", t)).ban is None for t in times)
     ban = jail.add(fail("192.0.2.7", T0 + 5)).ban
-    assert ban is not None and ban.start == T0 + 40
+    assert ban is not None
+    assert ban.start == T0 + 40
 
 
 def test_sweep_bounds_memory() -> None:
