@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
-from rempart.addresses import Address, Network, ban_target
+from rempart.addresses import Address, Network, address_key, ban_target
 from rempart.guard.policy import JailPolicy
 from rempart.guard.window import FailureWindow
 from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict
@@ -62,8 +62,9 @@ class JailGuard:
     def __init__(self, policy: JailPolicy, offenders: Offenders | None = None) -> None:
         self.policy = policy
         self.offenders = offenders if offenders is not None else Offenders()
-        self._windows: dict[Network, FailureWindow] = {}
-        self._banned_until: dict[Network, float] = {}
+        # keyed by address_key(): an int per ban target, cheap to compute per failure
+        self._windows: dict[int, FailureWindow] = {}
+        self._banned_until: dict[int, float] = {}
         self._since_sweep = 0
 
     def add(self, failure: Failure) -> FailureOutcome:
@@ -74,13 +75,13 @@ class JailGuard:
         policy = self.policy
         if address in policy.ignore:
             return _IGNORED
-        target = ban_target(address, policy.ipv6_prefix)
-        until = self._banned_until.get(target)
+        key = address_key(address, policy.ipv6_prefix)
+        until = self._banned_until.get(key)
         if until is not None and failure.time < until:
             return _ALREADY
-        window = self._windows.get(target)
+        window = self._windows.get(key)
         if window is None:
-            window = self._windows[target] = FailureWindow()
+            window = self._windows[key] = FailureWindow()
         window.add(failure.time, failure.lines, policy.findtime, policy.evidence_lines)
         self._since_sweep += 1
         if self._since_sweep >= _SWEEP_EVERY:
@@ -88,10 +89,11 @@ class JailGuard:
         at = window.completes(failure.time, policy.maxretry, policy.findtime)
         if at is None:
             return _COUNTED
-        return FailureOutcome(FailureVerdict.BANNED, self._ban(target, address, at, window))
+        return FailureOutcome(FailureVerdict.BANNED, self._ban(key, address, at, window))
 
-    def _ban(self, target: Network, address: Address, at: float, window: FailureWindow) -> Ban:
+    def _ban(self, key: int, address: Address, at: float, window: FailureWindow) -> Ban:
         policy = self.policy
+        target = ban_target(address, policy.ipv6_prefix)
         esc = policy.escalation
         offence = 1 + self.offenders.count(target, at - esc.window, at)
         end = at + esc.bantime(policy.bantime, offence)
@@ -106,18 +108,20 @@ class JailGuard:
             evidence=window.lines(policy.evidence_lines),
         )
         self.offenders.record(target, at)
-        self._banned_until[target] = end
-        del self._windows[target]
+        self._banned_until[key] = end
+        del self._windows[key]
         return ban
 
     def restore(self, ban: Ban) -> None:
         """Take a ban made earlier (state at start-up) into account."""
-        self._banned_until[ban.target] = max(ban.end, self._banned_until.get(ban.target, 0.0))
+        key = address_key(ban.target.network_address, self.policy.ipv6_prefix)
+        self._banned_until[key] = max(ban.end, self._banned_until.get(key, 0.0))
 
     def lift(self, target: Network) -> None:
         """Forget a ban lifted by hand: new failures count again from zero."""
-        self._banned_until.pop(target, None)
-        self._windows.pop(target, None)
+        key = address_key(target.network_address, self.policy.ipv6_prefix)
+        self._banned_until.pop(key, None)
+        self._windows.pop(key, None)
 
     def sweep(self, now: float) -> None:
         """Drop windows and ban marks that can no longer matter at ``now``."""
