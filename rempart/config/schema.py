@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from rempart.addresses import Network
+from rempart.guard.policy import Escalation
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -39,21 +40,6 @@ class PortRange:
 
     def __str__(self) -> str:
         return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
-
-
-@dataclass(frozen=True, slots=True)
-class Escalation:
-    """Repeat offenders: the n-th ban of an address within ``window`` (across every jail)
-    lasts ``bantime * factor ** (n - 1)``, never more than ``max``. ``factor = 1``: off."""
-
-    factor: float = 1.0
-    max: float = 604800.0
-    window: float = 604800.0
-
-    def bantime(self, base: float, offence: int) -> float:
-        if self.factor <= 1.0 or offence <= 1:
-            return base
-        return min(base * self.factor ** (offence - 1), max(self.max, base))
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,7 +56,7 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for register in _COMMANDS:
+    for register in _commands():
         register(sub, lang)
     return parser
 
@@ -71,9 +71,10 @@ def _cmd_version(args: argparse.Namespace, lang: str) -> int:
     return EXIT_OK
 
 
-_COMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]] = [
-    _register_version,
-]
+def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]]:
+    from rempart.cli import config_cmd, filters, replay
+
+    return [replay.register, filters.register, config_cmd.register, _register_version]
 
 
 def reference_markdown() -> str:

@@ -1,0 +1,155 @@
+"""The decision engine: failures in, ban decisions out. No I/O.
+
+:class:`Guard` holds one :class:`JailGuard` per jail and the shared
+:class:`Offenders` history used to escalate bans of repeat offenders across jails.
+Each failure gets a :class:`~rempart.model.FailureOutcome`; a ban is a
+:class:`~rempart.model.Ban` value for an adapter to carry out.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+
+from rempart.addresses import Address, Network, address_key, ban_target
+from rempart.guard.policy import JailPolicy
+from rempart.guard.window import FailureWindow
+from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict
+
+__all__ = ["Guard", "JailGuard", "Offenders"]
+
+_IGNORED = FailureOutcome(FailureVerdict.IGNORED)
+_NOT_AN_ADDRESS = FailureOutcome(FailureVerdict.NOT_AN_ADDRESS)
+_ALREADY = FailureOutcome(FailureVerdict.ALREADY_BANNED)
+_COUNTED = FailureOutcome(FailureVerdict.COUNTED)
+
+# How many failures between two sweeps of stale windows (bounds memory under a botnet).
+_SWEEP_EVERY = 4096
+
+
+class Offenders:
+    """Start times of past bans per target, across jails, for escalation."""
+
+    __slots__ = ("_starts",)
+
+    def __init__(self, history: Iterable[tuple[Network, float]] = ()) -> None:
+        self._starts: dict[Network, list[float]] = {}
+        for target, start in history:
+            self.record(target, start)
+
+    def record(self, target: Network, start: float) -> None:
+        starts = self._starts.setdefault(target, [])
+        if not starts or start >= starts[-1]:
+            starts.append(start)
+        else:
+            starts.insert(bisect_left(starts, start), start)
+
+    def count(self, target: Network, since: float, until: float) -> int:
+        """Bans of ``target`` that started in [since, until)."""
+        starts = self._starts.get(target)
+        if not starts:
+            return 0
+        return bisect_left(starts, until) - bisect_left(starts, since)
+
+    def forget_before(self, horizon: float) -> None:
+        for target in [t for t, s in self._starts.items() if s[-1] < horizon]:
+            del self._starts[target]
+
+
+class JailGuard:
+    """Counting and banning for one jail."""
+
+    def __init__(self, policy: JailPolicy, offenders: Offenders | None = None) -> None:
+        self.policy = policy
+        self.offenders = offenders if offenders is not None else Offenders()
+        # keyed by address_key(): an int per ban target, cheap to compute per failure
+        self._windows: dict[int, FailureWindow] = {}
+        self._banned_until: dict[int, float] = {}
+        self._since_sweep = 0
+
+    def add(self, failure: Failure) -> FailureOutcome:
+        """Count ``failure``; a ban when it completes ``maxretry`` within ``findtime``."""
+        address = failure.address
+        if address is None:
+            return _NOT_AN_ADDRESS
+        policy = self.policy
+        if address in policy.ignore:
+            return _IGNORED
+        key = address_key(address, policy.ipv6_prefix)
+        until = self._banned_until.get(key)
+        if until is not None and failure.time < until:
+            return _ALREADY
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = FailureWindow()
+        window.add(failure.time, failure.lines, policy.findtime, policy.evidence_lines)
+        self._since_sweep += 1
+        if self._since_sweep >= _SWEEP_EVERY:
+            self.sweep(failure.time)
+        at = window.completes(failure.time, policy.maxretry, policy.findtime)
+        if at is None:
+            return _COUNTED
+        return FailureOutcome(FailureVerdict.BANNED, self._ban(key, address, at, window))
+
+    def _ban(self, key: int, address: Address, at: float, window: FailureWindow) -> Ban:
+        policy = self.policy
+        target = ban_target(address, policy.ipv6_prefix)
+        esc = policy.escalation
+        offence = 1 + self.offenders.count(target, at - esc.window, at)
+        end = at + esc.bantime(policy.bantime, offence)
+        ban = Ban(
+            jail=policy.name,
+            target=target,
+            address=address,
+            start=at,
+            end=end,
+            offence=offence,
+            failures=len(window),
+            evidence=window.lines(policy.evidence_lines),
+        )
+        self.offenders.record(target, at)
+        self._banned_until[key] = end
+        del self._windows[key]
+        return ban
+
+    def restore(self, ban: Ban) -> None:
+        """Take a ban made earlier (state at start-up) into account."""
+        key = address_key(ban.target.network_address, self.policy.ipv6_prefix)
+        self._banned_until[key] = max(ban.end, self._banned_until.get(key, 0.0))
+
+    def lift(self, target: Network) -> None:
+        """Forget a ban lifted by hand: new failures count again from zero."""
+        key = address_key(target.network_address, self.policy.ipv6_prefix)
+        self._banned_until.pop(key, None)
+        self._windows.pop(key, None)
+
+    def sweep(self, now: float) -> None:
+        """Drop windows and ban marks that can no longer matter at ``now``."""
+        self._since_sweep = 0
+        horizon = now - self.policy.findtime
+        for target in [t for t, w in self._windows.items() if w.newest() < horizon]:
+            del self._windows[target]
+        for target in [t for t, end in self._banned_until.items() if end <= now]:
+            del self._banned_until[target]
+
+    @property
+    def tracked(self) -> int:
+        """Addresses with failures still in their window."""
+        return len(self._windows)
+
+
+class Guard:
+    """Every jail's guard, sharing one offender history."""
+
+    def __init__(self, policies: Iterable[JailPolicy], offenders: Offenders | None = None) -> None:
+        self.offenders = offenders if offenders is not None else Offenders()
+        self._jails = {p.name: JailGuard(p, self.offenders) for p in policies}
+
+    def jail(self, name: str) -> JailGuard:
+        return self._jails[name]
+
+    def add(self, jail: str, failure: Failure) -> FailureOutcome:
+        return self._jails[jail].add(failure)
+
+    def __iter__(self) -> Iterator[JailGuard]:
+        return iter(self._jails.values())
