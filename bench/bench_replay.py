@@ -56,7 +56,8 @@ F2B_CACHE = gen_authlog.CACHE_DIR / "fail2ban"
 # One record per failure: a record separator, address and time, then the matched lines.
 F2B_FORMAT = "\x1e<ip>\t<time>\n<matches>"
 SYSTEM_PYTHON = "/usr/bin/python3"
-TIMEZONE = "Europe/Paris"
+TIMEZONE = "Europe/Paris"  # the generator's zone (+01:00 in November)
+DEFAULT_CONFIG = ROOT / "rempart/config/default.toml"  # maxretry 5, findtime 10m
 
 
 # ----------------------------------------------------------------------------- fail2ban
@@ -186,8 +187,12 @@ def contenders(f2b: Fail2ban | None, log: Path, out: Path, tag: str) -> list[Con
             "-m",
             "rempart",
             "replay",
+            "--config",
+            str(DEFAULT_CONFIG),
             "--filter",
             ref,
+            "--timezone",
+            TIMEZONE,
             "--json",
             "--failures-out",
             str(failures),
@@ -349,7 +354,8 @@ def score(found: Counter[tuple[int, str]], truth: Truth) -> dict[str, Any]:
     """Per-kind recall against the truth, and what was counted that the truth does not."""
     by_kind = Counter[str]()
     extra = Counter[str]()
-    for (n, addr), count in found.items():
+    examples: dict[str, list[int]] = defaultdict(list)
+    for (n, addr), count in sorted(found.items()):
         rec = truth.failure.get(n)
         left = count
         if rec is not None and rec[1] == addr:
@@ -362,12 +368,15 @@ def score(found: Counter[tuple[int, str]], truth: Truth) -> dict[str, Any]:
             if addr in truth.injected and truth.address.get(n) != addr:
                 why += " [INJECTED ADDRESS]"
             extra[why] += left
+            if len(examples[why]) < 3:
+                examples[why].append(n)
     kinds = truth.header["failures_by_kind"]
     return {
         "found": sum(by_kind.values()),
         "truth": truth.header["failures"],
         "by_kind": {k: {"truth": kinds[k], "found": by_kind.get(k, 0)} for k in kinds},
         "extra": dict(extra.most_common()),
+        "extra_example_lines": dict(examples),
     }
 
 
@@ -382,11 +391,14 @@ def bans(found: Found, truth: Truth, reported: set[str] | None = None) -> dict[s
 def _ban_sets(got: set[str], truth: Truth) -> dict[str, Any]:
     want = truth.bans
     extra = sorted(got - want)
+    roles = {r["address"]: r for r in truth.header["roles"]}
+    missed = Counter(f"{roles[a]['style']} on {roles[a]['host']}" for a in want - got)
     return {
         "count": len(got),
         "expected_found": len(got & want),
         "expected": len(want),
         "missed": len(want - got),
+        "missed_by_style_and_host": dict(missed.most_common()),
         "extra": len(extra),
         "extra_examples": extra[:10],
         "innocent_banned": sorted(got & truth.injected - want),
@@ -448,7 +460,7 @@ def bench_format(
             if m.returncode != 0:
                 tail = c.stderr.read_text(errors="replace").strip().splitlines()[-3:]
                 c.error = f"exit code {m.returncode}: {' | '.join(tail)}"
-    return analyse(fmt, params, log, truth, items)
+    return analyse(params, log, truth, items)
 
 
 def _warm(log: Path) -> None:
@@ -459,48 +471,76 @@ def _warm(log: Path) -> None:
 
 
 def analyse(
-    fmt: str, params: gen_authlog.Params, log: Path, truth: Truth, items: list[Contender]
+    params: gen_authlog.Params, log: Path, truth: Truth, items: list[Contender]
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"log": str(log), "lines": params.lines, "tools": {}}
     normalised: dict[str, Counter[tuple[int, str]]] = {}
-    f2b_wall: float | None = None
     for c in items:
         entry: dict[str, Any] = {"label": c.label, "argv": c.argv, "error": c.error}
         result["tools"][c.name] = entry
         if not c.runs or c.error:
             continue
-        walls = [m.wall_s for m in c.runs]
-        entry |= {
-            "runs": [asdict(m) for m in c.runs],
-            "wall_s": summary(walls),
-            "cpu_s": summary([m.cpu_s for m in c.runs]),
-            "lines_per_s": summary([params.lines / w for w in walls]),
-            "rss_mb": summary([m.rss_mb for m in c.runs]),
-        }
-        if c.kind == "fail2ban":
-            found, stats = read_fail2ban(c.stdout, log)
-            entry["output"] = stats
-            entry["bans"] = bans(found, truth)
-            f2b_wall = statistics.median(walls)
-        else:
-            assert c.failures_out is not None
-            found, report = read_rempart(c.failures_out, c.stdout)
-            jails = report.get("jails", [])
-            reported = {b["address"] for j in jails for b in j.get("bans", [])}
-            entry["report"] = {k: jails[0][k] for k in ("lines", "failures") if jails}
-            entry["bans"] = bans(found, truth, {canonical(a) for a in reported})
+        entry |= timings(c.runs, params.lines)
+        found = _read_outputs(c, log, truth, entry)
         normalised[c.name] = normalise(found, truth)
         entry["truth"] = score(normalised[c.name], truth)
+        _add_examples(entry["truth"], log)
         entry["failures"] = len(found)
-    for c in items:
-        entry = result["tools"][c.name]
-        if f2b_wall and "wall_s" in entry:
-            entry["speedup_vs_fail2ban"] = round(f2b_wall / entry["wall_s"]["median"], 2)
+    _speedups(result["tools"])
     if "fail2ban" in normalised and "rempart_f2b_conf" in normalised:
         result["agreement"] = compare(
             normalised["fail2ban"], normalised["rempart_f2b_conf"], truth, log
         )
     return result
+
+
+def timings(runs: list[Measure], lines: int) -> dict[str, Any]:
+    walls = [m.wall_s for m in runs]
+    return {
+        "runs": [asdict(m) for m in runs],
+        "wall_s": summary(walls),
+        "cpu_s": summary([m.cpu_s for m in runs]),
+        "lines_per_s": summary([lines / w for w in walls]),
+        "rss_mb": summary([m.rss_mb for m in runs]),
+    }
+
+
+def _read_outputs(c: Contender, log: Path, truth: Truth, entry: dict[str, Any]) -> Found:
+    if c.kind == "fail2ban":
+        found, stats = read_fail2ban(c.stdout, log)
+        entry["output"] = stats
+        entry["bans"] = bans(found, truth)
+        return found
+    assert c.failures_out is not None
+    found, report = read_rempart(c.failures_out, c.stdout)
+    jails = report.get("jails", [])
+    reported = {canonical(b["address"]) for j in jails for b in j.get("bans", [])}
+    entry["report"] = {k: jails[0][k] for k in ("lines", "failures") if jails}
+    entry["bans"] = bans(found, truth, reported)
+    return found
+
+
+def _add_examples(scored: dict[str, Any], log: Path) -> None:
+    lines = scored.pop("extra_example_lines")
+    texts = line_texts(log, [n for ns in lines.values() for n in ns])
+    scored["extra_examples"] = {
+        why: [f"{n}: {texts.get(n, '')}" for n in ns] for why, ns in lines.items()
+    }
+
+
+def _speedups(tools: dict[str, dict[str, Any]]) -> None:
+    """fail2ban's median wall (and CPU) time over each contender's: the speed-up."""
+    base = tools.get("fail2ban", {})
+    if "wall_s" not in base:
+        return
+    for entry in tools.values():
+        if "wall_s" in entry:
+            entry["speedup_vs_fail2ban"] = round(
+                base["wall_s"]["median"] / entry["wall_s"]["median"], 2
+            )
+            entry["cpu_speedup_vs_fail2ban"] = round(
+                base["cpu_s"]["median"] / entry["cpu_s"]["median"], 2
+            )
 
 
 # ----------------------------------------------------------------------------- printing
@@ -509,7 +549,7 @@ def print_report(report: dict[str, Any]) -> None:
         print(f"\n== {fmt}: {res['lines']:,} lines ({res['log']})")
         print(
             f"{'tool':30} {'wall s min/med/max':>22} {'k lines/s':>10} {'RSS MB':>7} "
-            f"{'x f2b':>6} {'failures':>9}"
+            f"{'x f2b':>6} {'x cpu':>6} {'failures':>9}"
         )
         for entry in res["tools"].values():
             if "wall_s" not in entry:
@@ -519,7 +559,8 @@ def print_report(report: dict[str, Any]) -> None:
             print(
                 f"{entry['label']:30} {w['min']:6.2f} /{w['median']:6.2f} /{w['max']:6.2f} "
                 f"{entry['lines_per_s']['median'] / 1000:10.1f} {entry['rss_mb']['max']:7.0f} "
-                f"{entry.get('speedup_vs_fail2ban', 0):6.1f} {entry['failures']:9,}"
+                f"{entry.get('speedup_vs_fail2ban', 0):6.1f} "
+                f"{entry.get('cpu_speedup_vs_fail2ban', 0):6.1f} {entry['failures']:9,}"
             )
         _print_truth(res)
         _print_agreement(res)
@@ -557,6 +598,11 @@ def _print_truth(res: dict[str, Any]) -> None:
         if b["innocent_banned"]:
             line += f"; INNOCENT (injected) banned: {b['innocent_banned']}"
         print(line)
+        if b["missed"]:
+            print(f"    missed attackers: {b['missed_by_style_and_host']}")
+        for why, count in e["truth"]["extra"].items():
+            example = e["truth"]["extra_examples"].get(why, [""])[0]
+            print(f"    counted, not in truth: {count:,} on {why} lines, e.g. {example[:110]}")
 
 
 def _print_agreement(res: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ Usage::
     python bench/gen_authlog.py --lines 1000000 --format classic --seed 1
     python bench/gen_authlog.py --lines 3000 --seed 2026 --out rempart/samples/auth.log
 
-Outputs are cached under ``bench/cache/`` keyed by every parameter and the generator version.
+Outputs are cached under ``bench/cache/``, keyed by every parameter and a hash of this file.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ import argparse
 import base64
 import calendar
 import contextlib
+import hashlib
 import ipaddress
 import json
 import os
@@ -201,7 +202,9 @@ class Params:
         return self.near_misses if self.near_misses is not None else max(3, self.lines // 2000)
 
     def key(self) -> str:
-        base = f"authlog-v{GENERATOR_VERSION}-{self.fmt}-{self.lines}-s{self.seed}"
+        """Cache key: every parameter, and a hash of this file (any change regenerates)."""
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
+        base = f"authlog-{code}-{self.fmt}-{self.lines}-s{self.seed}"
         if self.attackers is not None or self.near_misses is not None:
             base += f"-a{self.attackers_n()}-n{self.near_misses_n()}"
         return base
