@@ -163,6 +163,39 @@ def test_deleted_file_is_finished_then_a_new_one_read(log: LogFile) -> None:
     assert read_all(f) == ["b"]
 
 
+def test_after_a_deleted_file_the_position_is_its_end(log: LogFile) -> None:
+    f = follower(log.path)
+    log.lines("a")
+    read_all(f)
+    log.path.unlink()
+    assert read_all(f) == []
+    saved = f.position()
+    f.close()
+    assert saved is not None
+    assert saved.offset == 2
+    log.lines("b")
+    assert read_all(follower(log.path, saved=saved)) == ["b"]
+
+
+def test_a_damaged_gzip_copy_ends_that_copy_not_the_follower(
+    log: LogFile, caplog: pytest.LogCaptureFixture
+) -> None:
+    f = follower(log.path)
+    log.lines("a")
+    assert read_all(f) == ["a"]
+    lines = [f"{i:06} {i * 7919 % 104729}" for i in range(50_000)]
+    log.lines(*lines)
+    log.copytruncate(compress=True)
+    packed = Path(f"{log.rotated(1)}.gz")
+    packed.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    log.lines("after")
+    got = read_all(f)
+    assert got[-1] == "after"
+    assert 0 < len(got) - 1 < len(lines)
+    assert got[:-2] == lines[: len(got) - 2]  # a prefix (the last piece may be partial)
+    assert "damaged gzip copy" in caplog.text
+
+
 def test_file_missing_at_start_is_read_from_its_start_when_it_appears(tmp_path: Path) -> None:
     log = LogFile(tmp_path / "later.log")
     f = follower(log.path, start=StartAt.END)

@@ -322,6 +322,7 @@ class FileFollower:
                 return min(budget, 0)
             if mono - old.segment.last_data >= old.linger:
                 batch.add(old.segment.splitter.flush())
+                self._saved = old.segment.position(self.path)  # in case no file follows
                 old.segment.close()
                 self._old.remove(old)
         return budget

@@ -10,8 +10,10 @@ newline (``committed_tail``, for the saved position, which stops at a line bound
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import stat
+import zlib
 from pathlib import Path
 
 from rempart.adapters.sources.fingerprint import (
@@ -24,6 +26,8 @@ from rempart.adapters.sources.splitter import Lines, LineSplitter
 from rempart.model import FilePosition, Fingerprint
 
 __all__ = ["GzipReader", "Segment", "open_regular"]
+
+_LOG = logging.getLogger(__name__)
 
 
 def open_regular(path: Path) -> int:
@@ -131,7 +135,11 @@ class Segment:
     def read(self, size: int) -> Lines | None:
         """The lines completed by reading up to ``size`` more bytes; None at end of file."""
         if self.stream is not None:
-            data = self.stream.read(size)
+            try:
+                data = self.stream.read(size)
+            except (OSError, EOFError, zlib.error) as exc:
+                _LOG.warning("damaged gzip copy, read up to byte %d: %s", self.offset, exc)
+                return None
         else:
             data = os.pread(self.fd, size, self.offset)
         if not data:
