@@ -106,14 +106,20 @@ class LineSplitter:
 
     def _split(self, block: bytes, out: Lines) -> None:
         """Append the lines of ``block`` (complete lines, the last one without its ``\\n``)."""
-        if len(block) <= self.max_line or max(map(len, block.split(b"\n"))) <= self.max_line:
-            text = decode(block)  # "\n" never occurs inside a UTF-8 sequence: same as per line
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
-                if text.endswith("\r"):
-                    text = text[:-1]
-            out.texts.extend(text.split("\n"))
+        text = decode(block)  # "\n" never occurs inside a UTF-8 sequence: same as per line
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if text.endswith("\r"):
+                text = text[:-1]
+        lines = text.split("\n")
+        # A line has at most 4 bytes per character: only a line of more than max_line / 4
+        # characters may be too long, and then the block is split again, in bytes.
+        if len(block) > self.max_line and 4 * max(map(len, lines)) > self.max_line:
+            self._split_exactly(block, out)
             return
+        out.texts.extend(lines)
+
+    def _split_exactly(self, block: bytes, out: Lines) -> None:
         for raw in block.split(b"\n"):
             cut = raw[:-1] if raw.endswith(b"\r") else raw
             if len(cut) > self.max_line:
