@@ -66,13 +66,13 @@ class ReplayLog:
     def lines(self) -> Iterator[str]:
         """Every line, decoded, without its line ending (a line longer than ``max_line``
         comes cut to it; ``truncated`` counts them)."""
-        for chunk in self._chunks():
+        for chunk in self.chunks():
             yield from chunk.texts
 
     def log_lines(self, arrival: float = 0.0) -> Iterator[LogLine]:
         """Every line as a :class:`LogLine` (``truncated`` set on cut lines)."""
         name = self.name
-        for chunk in self._chunks():
+        for chunk in self.chunks():
             cut = set(chunk.truncated)
             for index, text in enumerate(chunk.texts):
                 yield LogLine(text, name, arrival, truncated=index in cut)
@@ -83,7 +83,9 @@ class ReplayLog:
         if self._owned:
             self._raw.close()
 
-    def _chunks(self) -> Iterator[Lines]:
+    def chunks(self) -> Iterator[Lines]:
+        """The lines chunk by chunk, with the indexes of the cut ones (the fastest way
+        through a big log: no object per line)."""
         splitter = LineSplitter(self._max_line)
         read = self._stream.read
         while True:
