@@ -54,9 +54,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{source}: cannot read ({reason}). Fix: {fix}",
         "{source} : lecture impossible ({reason}). Correction : {fix}",
     ),
+    "source.bad_entry": (
+        "{source}: journal entry not understood, skipped ({reason})",
+        "{source} : entrée du journal incomprise, ignorée ({reason})",
+    ),
+    "source.bad_match": (
+        "{source}: journal match {match!r} is not FIELD=value, + or /path/of/program. "
+        'Fix: write it like "_SYSTEMD_UNIT=ssh.service"',
+        "{source} : le filtre de journal {match!r} n'est ni CHAMP=valeur, ni +, ni "
+        '/chemin/du/programme. Correction : écrivez-le comme "_SYSTEMD_UNIT=ssh.service"',
+    ),
+    "source.journal_failed": (
+        "{source}: journalctl failed ({reason})",
+        "{source} : échec de journalctl ({reason})",
+    ),
+    "source.missing_program": (
+        "{source}: program {program} not found. Fix: install the Debian package {package} "
+        "(apt-get install {package})",
+        "{source} : programme {program} introuvable. Correction : installez le paquet Debian "
+        "{package} (apt-get install {package})",
+    ),
     "state.unusable": (
         "state database {path}: {reason}. Fix: {fix}",
         "base d'état {path} : {reason}. Correction : {fix}",
+    ),
+    "state.migration_failed": (
+        "state database {path}: migration {migration} failed ({reason}); nothing was changed. "
+        "Fix: restore a backup of the database, or report the problem",
+        "base d'état {path} : la migration {migration} a échoué ({reason}) ; rien n'a été "
+        "modifié. Correction : restaurez une sauvegarde de la base, ou signalez le problème",
+    ),
+    "state.too_new": (
+        "state database {path} has schema version {found}, newer than this rempart knows "
+        "({known}). Fix: run the rempart version that wrote it (or newer); never an older one",
+        "la base d'état {path} a le schéma version {found}, plus récent que ce que connaît ce "
+        "rempart ({known}). Correction : utilisez la version de rempart qui l'a écrite (ou "
+        "plus récente), jamais une plus ancienne",
     ),
     "usage.invalid": ("{detail}", "{detail}"),
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 from rempart.addresses import Address, Network
 
@@ -15,7 +16,11 @@ __all__ = [
     "Failure",
     "FailureOutcome",
     "FailureVerdict",
+    "FilePosition",
+    "Fingerprint",
+    "JournalCursor",
     "LogLine",
+    "SavedPosition",
 ]
 
 
@@ -103,3 +108,43 @@ class FailureOutcome:
 
     verdict: FailureVerdict
     ban: Ban | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a log file held before a saved offset, as BLAKE2b-128 hex digests.
+
+    ``head`` covers the file's first ``head_size`` bytes (at most 4 KiB), ``tail`` the
+    ``tail_size`` bytes just before the offset (at most 4 KiB). Together they tell the
+    same file from a new one that reuses its name, its inode or its size.
+    """
+
+    head_size: int
+    head: str
+    tail_size: int
+    tail: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilePosition:
+    """Where reading a log file stopped: the file (``path`` as configured, ``device`` and
+    ``inode`` of the file then open there) and ``offset``, the byte after the last line
+    delivered. Saved so that a restart resumes without losing or repeating a line."""
+
+    path: Path
+    device: int
+    inode: int
+    offset: int
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True, slots=True)
+class JournalCursor:
+    """The systemd journal cursor of the last entry delivered, and that entry's time
+    (used to start ``--since`` it when the journal no longer knows the cursor)."""
+
+    cursor: str
+    timestamp: float | None = None
+
+
+SavedPosition = FilePosition | JournalCursor

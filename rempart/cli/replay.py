@@ -283,10 +283,12 @@ class _ProgressLine:
         self.lang = lang
         self.enabled = enabled and sys.stderr.isatty()
         self.shown = False
+        self._last = -1.0
 
     def __call__(self, p: Progress) -> None:
-        if not self.enabled:
+        if not self.enabled or (p.elapsed - self._last < 0.25 and p.done < p.total):
             return
+        self._last = p.elapsed
         rate = p.lines / p.elapsed if p.elapsed > 0 else 0.0
         pct = f"{100 * p.done / p.total:5.1f} %" if p.total else "  …  "
         sys.stderr.write(

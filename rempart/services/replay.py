@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-from rempart.adapters.logfile import open_replay_log
+from rempart.adapters.sources.replay import open_replay_log
 from rempart.clock import Clock
 from rempart.guard.definition import FilterDefinition
 from rempart.guard.engine import Guard
@@ -30,8 +30,6 @@ __all__ = [
     "order_logs",
     "replay",
 ]
-
-_PROGRESS_EVERY = 0x3FFF  # lines between two progress reports (mask)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,21 +163,28 @@ def _replay_one(
             (line_filter(j.definition, j.zone_for(name)).process, guard.jail(j.name).add, r, [0])
             for j, r in zip(jails, reports, strict=True)
         ]
-        missed = LineKind.MISSED
+        missed, too_long = LineKind.MISSED, LineKind.TOO_LONG
         lineno = 0
-        for lineno, text in enumerate(log.lines(), 1):
-            for process, add, report, missed_count in work:
-                result = process(text, now)
-                kind = result.kind
-                if kind is missed:  # most lines: identity test, no enum hashing
-                    missed_count[0] += 1
-                    if missed_count[0] <= missed_samples:
-                        report.missed_samples.append((name, lineno, text))
+        for chunk in log.chunks():
+            cut = {lineno + 1 + i for i in chunk.truncated}
+            for text in chunk.texts:
+                lineno += 1
+                if cut and lineno in cut:  # cut to the length limit: counted, never matched
+                    for _, _, report, _ in work:
+                        report.lines[too_long] += 1
                     continue
-                report.lines[kind] += 1
-                for failure in result.failures:
-                    _account(failure, add(failure), report, name, lineno, on_failure)
-            if on_progress is not None and not lineno & _PROGRESS_EVERY:
+                for process, add, report, missed_count in work:
+                    result = process(text, now)
+                    kind = result.kind
+                    if kind is missed:  # most lines: identity test, no enum hashing
+                        missed_count[0] += 1
+                        if missed_count[0] <= missed_samples:
+                            report.missed_samples.append((name, lineno, text))
+                        continue
+                    report.lines[kind] += 1
+                    for failure in result.failures:
+                        _account(failure, add(failure), report, name, lineno, on_failure)
+            if on_progress is not None:
                 on_progress(
                     Progress(name, log.done, log.size, before + lineno, clock.monotonic() - started)
                 )

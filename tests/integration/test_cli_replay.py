@@ -199,3 +199,21 @@ def test_filters_command(capsys: pytest.CaptureFixture[str]) -> None:
     shown = json.loads(capsys.readouterr().out)
     assert shown["label"] == "sshd[mode=aggressive]"
     assert shown["failregex"]
+
+
+def test_a_cut_line_is_never_matched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A line over the 64 KiB limit is cut; what remains could end like a failure naming an
+    address the attacker chose. It must be counted as too long, never matched."""
+    from rempart.adapters.sources.splitter import DEFAULT_MAX_LINE
+
+    head = "Nov 21 09:00:00 web1 sshd[9]: Failed password for invalid user "
+    bait = f" from {INJECTED} port 22 ssh2"
+    pad = "a" * (DEFAULT_MAX_LINE - len(head) - len(bait))
+    line = head + pad + bait + " from 192.0.2.99 port 4 ssh2"
+    log = tmp_path / "auth.log"
+    log.write_text((line + "\n") * 6)
+    report = run_json(capsys, str(log))
+    jail = report["jails"][0]  # type: ignore[index]
+    assert jail["lines"]["too_long"] == 6
+    assert jail["failures"] == 0
+    assert bans_of(report) == []
