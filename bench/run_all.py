@@ -1,7 +1,7 @@
 """Runs every benchmark (what ``make bench`` runs). ``--quick``: a 100k-line smoke run.
 
-Each benchmark is a script in bench/ that accepts ``--quick``; its results go to
-``bench/out/`` (git-ignored). See bench/README.md for what each one measures.
+Each benchmark is a script in bench/; ``--quick`` shrinks it (``--quick`` passed on, or its
+own size options). Results go to ``bench/out/`` (git-ignored). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 QUICK_LINES = 100_000
 FULL_LINES = 1_000_000
 
-# name, script, whether it must exist (the micro benchmarks are added by their owners)
+# name, script, whether it must exist (the others run when their owners have added them)
 BENCHMARKS: tuple[tuple[str, str, bool], ...] = (
     ("replay", "bench_replay.py", True),
+    ("sources", "bench_sources.py", False),
     ("matcher_micro", "matcher_micro.py", False),
     ("dates_micro", "dates_micro.py", False),
 )
@@ -56,13 +57,16 @@ def plan(args: argparse.Namespace) -> list[tuple[str, list[str]]]:
             if required:
                 raise SystemExit(f"run_all: {path} is missing")
             continue
-        argv = [sys.executable, str(path)]
-        if name == "replay":
-            argv += ["--lines", str(args.lines), "--runs", str(args.runs)]
-        elif args.quick:
-            argv.append("--quick")
-        out.append((name, argv))
+        out.append((name, [sys.executable, str(path), *_arguments(name, args)]))
     return out
+
+
+def _arguments(name: str, args: argparse.Namespace) -> list[str]:
+    if name == "replay":
+        return ["--lines", str(args.lines), "--runs", str(args.runs)]
+    if name == "sources":
+        return ["--lines", str(args.lines)] + (["--samples", "100"] if args.quick else [])
+    return ["--quick"] if args.quick else []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
