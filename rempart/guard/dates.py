@@ -49,18 +49,24 @@ year of ``now``, or the year before when that puts it more than a day after ``no
 (the syslog year rollover). A time without a date is today, or yesterday when that is
 in the future. In the hour a DST change repeats, the later reading is taken when it is
 not in the future, else the earlier one; a time a DST change skips is read with the
-offset before the change. Years of ``%ExY`` are 2000-2099 (fail2ban narrows them to
-the current decade and the two before, reading its clock; this module reads none).
+offset before the change. Years of ``%ExY`` are 2000-2099 (fail2ban accepts 2000 up to
+the decade three years ahead of its clock, 2000-2029 in 2026; this module reads none).
 
 Where rempart deliberately differs from fail2ban (each is a fail2ban defect):
-``{DEFAULT}`` next to other patterns adds the default templates (fail2ban adds none);
-``{^LN-BEG}{EPOCH}`` anchors (fail2ban never matches it); a year-less February 29 read
-in a common year is taken in the year before instead of failing; a year-less date with
-a zone, whose UTC time falls on another day, keeps its day when taken in the year
-before (fail2ban moves it by a day); with ``{NONE}`` after
-other patterns, a line without a date does not stop later lines from being read (in
-fail2ban it does); an unknown zone abbreviation makes the date invalid (fail2ban
-raises an uncaught KeyError).
+
+- ``{DEFAULT}`` next to other patterns adds the default templates (fail2ban adds none);
+- ``{^LN-BEG}{EPOCH}`` anchors (fail2ban never matches it);
+- a year-less February 29 read in a common year is taken in the year before (fail2ban
+  finds no time);
+- a year-less date with a zone, whose UTC time falls on another day, keeps its day when
+  taken in the year before (fail2ban moves it by a day);
+- dates are compared with ``now`` as instants, not as wall-clock readings (they differ
+  only around DST changes);
+- with ``{NONE}`` after other patterns, a line without a date does not stop later lines
+  from being read (in fail2ban it does);
+- an unknown zone abbreviation makes the date invalid (fail2ban raises an uncaught
+  KeyError), and an empty date text is no date (fail2ban reuses the previous time:
+  that is the caller's choice here).
 
 Speed: ``epoch`` results are cached by date text (fraction digits left out) for as
 long as ``now`` cannot change them, so consecutive lines of the same second cost a
@@ -815,6 +821,9 @@ class DateHit:
     template: DateTemplate
 
 
+_Reserve = tuple[re.Match[str], int, tuple[int, int] | None]  # a match, its slot, its window
+
+
 class _Slot:
     """A template in one detector's list, with its record (fail2ban's
     ``DateDetectorTemplate``): wins, and where it last found a date."""
@@ -912,13 +921,12 @@ class DateDetector:
             m, skip = template.finder.search(line), i
         if m is None:
             return self._search(line, skip, None)
+        window = None if skip >= 0 else (pos, end)
         if len(self._slots) == 1 or m.span() == (pos, end):
-            return self._won(line, m, i, None if skip >= 0 else (pos, end))
-        return self._search(line, skip, (m, i))
+            return self._won(line, m, i, window)
+        return self._search(line, skip, (m, i, window))
 
-    def _search(
-        self, line: str, skip: int, reserve: tuple[re.Match[str], int] | None
-    ) -> DateHit | None:
+    def _search(self, line: str, skip: int, reserve: _Reserve | None) -> DateHit | None:
         """Try every template in order (fail2ban's rules for the winner)."""
         self._count_streak()
         slots = self._slots
@@ -935,7 +943,7 @@ class DateDetector:
             distance = m.start()
             if distance > slot.distance or distance > known:
                 if reserve is None or distance < reserve[0].start():
-                    reserve = (m, i)
+                    reserve = (m, i, None)
                 continue
             return self._won(line, m, i)
         return None if reserve is None else self._won(line, *reserve)
@@ -1047,7 +1055,10 @@ class DateDetector:
         if hit is self._hit and (line is self._line or line == self._line):
             if regex is hit.template.finder:
                 return self._match
-            return regex.search(line, *self._window) if self._window else regex.search(line)
+            window = self._window or (0, len(line))
+            m = regex.search(line, *window)
+            if m is not None and m.span(1) == (hit.start, hit.end):
+                return m
         for pos in range(hit.start, -1, -1):
             m = regex.search(line, pos)
             if m is not None and m.span(1) == (hit.start, hit.end):
@@ -1059,7 +1070,7 @@ def _key_text(line: str, m: re.Match[str], template: DateTemplate) -> str:
     """The date text that decides the value: fraction digits left out."""
     start, end = m.span(0) if template.whole_key else m.span(1)
     if template.fraction:
-        f_start, f_end = m.span(template.fraction)
+        f_start, f_end = m.span("f")
         if f_start >= 0:
             return line[start:f_start] + line[f_end:end]
     return line[start:end]
