@@ -34,8 +34,9 @@ in one go.
                 True; patterns after it are ignored (in fail2ban it always wins from
                 there), so ``{NONE}`` alone or first means ``find`` always says None
 ``EPOCH``, ``LEPOCH``, ``TAI64N`` (optionally ``{^LN-BEG}``/``^`` first), or
-``{EPOCH}``/``{LEPOCH}`` inside a regex: Unix times (``LEPOCH``: also milli- and
-                microseconds) and daemontools TAI64N labels
+``{EPOCH}``/``{LEPOCH}``/``{TAI64N}`` inside a regex (the last is a rempart extension):
+                Unix times (``LEPOCH``: also milli- and microseconds) and daemontools
+                TAI64N labels
 ``{UNB}``       prefix: no automatic word boundaries; ``**`` at the start or the end
                 of a pattern drops the boundary on that side only
 ``%``-codes     ``%Y %y %m %d %H %M %S %f %b %B %a %A %p %I %j %U %W %w %z %Z %k %l %%``
@@ -197,6 +198,8 @@ _UNBOUND = (
 )
 _DATE_TAG = re.compile(r"(?<!\\)\{DATE\}", re.IGNORECASE)
 _EPOCH_TAG = re.compile(r"(?<!\\)\{L?EPOCH\}", re.IGNORECASE)
+_TAI64N_TAG = re.compile(r"(?<!\\)\{TAI64N\}", re.IGNORECASE)
+_TAI64N = "@(?P<tai64n>[0-9a-f]{24})"
 _SHORT_EPOCH = r"\d{10,11}\b(?:\.\d{3,6})?"
 _LONG_EPOCH = r"\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?"
 
@@ -433,36 +436,39 @@ def _epoch_template(line_start: bool, long: bool, name: str) -> DateTemplate:
     return _compile(name, regex, False, True, kind)
 
 
-def _epoch_pattern_template(pattern: str, long: bool) -> DateTemplate:
-    """A regex holding ``{EPOCH}`` or ``{LEPOCH}``: the whole match is the date text."""
+def _tagged_template(pattern: str, kind: Kind) -> DateTemplate:
+    """A regex holding ``{EPOCH}``, ``{LEPOCH}`` or ``{TAI64N}`` (a rempart extension):
+    the whole match is the date text, the first tag's value is read."""
     source = pattern
     begin: bool | Literal["start"] = True
     if source.startswith("{^LN-BEG}"):
         source, begin = source[9:], "start"
     named = False
 
-    def value(_: re.Match[str]) -> str:  # the first one is the value read
+    def value(_: re.Match[str]) -> str:
         nonlocal named
-        if named:
-            return f"({_LONG_EPOCH if long else _SHORT_EPOCH})"
+        core = _TAI64N if kind == "tai64n" else _epoch_core(kind == "lepoch")
+        if named:  # later ones: the same regex, without the group name
+            return core.replace(f"?P<{kind.removeprefix('l')}>", "")
         named = True
-        return _epoch_core(long)
+        return core
 
-    regex = "(" + _EPOCH_TAG.sub(value, source) + ")"
-    return _compile(pattern, regex, begin, True, "lepoch" if long else "epoch")
+    tag = _TAI64N_TAG if kind == "tai64n" else _EPOCH_TAG
+    return _compile(pattern, "(" + tag.sub(value, source) + ")", begin, True, kind)
 
 
 def _tai64n_template(line_start: bool, name: str) -> DateTemplate:
-    regex = r"@(?P<tai64n>[0-9a-f]{24})"
-    return _compile(name, regex, "start" if line_start else False, True, "tai64n")
+    return _compile(name, _TAI64N, "start" if line_start else False, True, "tai64n")
 
 
 def _single_template(pattern: str, key: str) -> DateTemplate:
     """One datepattern line that is neither a keyword nor holds ``{DATE}``."""
+    if _TAI64N_TAG.search(pattern):
+        return _tagged_template(pattern, "tai64n")
     if "EPOCH" in key:
         long = "LEPOCH" in key
         if _EPOCH_TAG.search(pattern):
-            return _epoch_pattern_template(pattern, long)
+            return _tagged_template(pattern, "lepoch" if long else "epoch")
         if key in ("EPOCH", "{^LN-BEG}EPOCH", "^EPOCH", "LEPOCH", "{^LN-BEG}LEPOCH", "^LEPOCH"):
             return _epoch_template(key not in ("EPOCH", "LEPOCH"), long, pattern)
     if key in ("TAI64N", "{^LN-BEG}TAI64N", "^TAI64N"):
@@ -893,7 +899,7 @@ class DateDetector:
         m = template.finder.search(line)
         if m is None:
             return self._search(line, self._last, None)
-        self._match, self._line, self._window = m, line, None
+        self._match, self._line = m, line  # (the window stays None: anchored)
         self._streak += 1
         start, end = m.span(1)
         hit = self._hit

@@ -211,6 +211,7 @@ PATTERN_CASES = [
     ("LEPOCH", "1106513999 x", "1106513999", JAN23),
     (r"^\[{EPOCH}\]", "[1106513999] x", "[1106513999]", JAN23),
     (r"ts={LEPOCH}", "host ts=1106513999555 x", "ts=1106513999555", JAN23 + 0.555),
+    (r"^{EPOCH} {EPOCH}", "1106513999 1106513000 x", "1106513999 1106513000", JAN23),
     # TAI64N
     ("TAI64N", "x @4000000041f4104f00000000 dovecot", "@4000000041f4104f00000000", JAN23),
     ("{^LN-BEG}TAI64N", "x @4000000041f4104f00000000", None, None),
@@ -390,6 +391,14 @@ def test_exact_month_abbreviation_is_case_sensitive() -> None:
     assert read("%Exb %Exd %H:%M:%S", "jan 23 21:59:59 x") == (None, None)
     assert read("%Exb %Exd %H:%M:%S", "JAN 23 21:59:59 x") == (None, None)
     assert read("%b %Exd %H:%M:%S", "JAN 23 21:59:59 x") == ("JAN 23 21:59:59", JAN23)
+
+
+def test_tai64n_tag_inside_a_regex() -> None:
+    # {TAI64N} is a rempart extension (fail2ban reads it as literal text)
+    line = "[@4000000041f4104f00000000] dovecot: x"
+    assert read(r"^\[{TAI64N}\]", line) == (line[:27], JAN23)
+    assert read("{^LN-BEG}{TAI64N}", "@4000000041f4104f00000000 x")[1] == JAN23
+    assert read("{^LN-BEG}{TAI64N}", "x @4000000041f4104f00000000") == (None, None)
 
 
 def test_none_accepts_lines_without_a_date() -> None:
@@ -643,11 +652,12 @@ def test_epoch_for_an_earlier_line_finds_its_match_again() -> None:
 
 def test_hit_is_a_value() -> None:
     detector = DateDetector()
-    line = "Jan 23 21:59:59 host x"
-    hit = detector.find(line)
-    assert hit == DateHit(0, 15, hit.template) if hit else False
+    hit = detector.find("Jan 23 21:59:59 host x")
+    assert hit is not None
+    assert hit == DateHit(0, 15, hit.template)
+    assert detector.find("Jan 24 21:59:59 host y") is hit  # same place: the same value
     with pytest.raises(AttributeError):
-        hit.start = 1  # type: ignore[misc, union-attr]
+        hit.start = 1  # type: ignore[misc]
 
 
 # --------------------------------------------------------- parity with fail2ban
