@@ -117,8 +117,9 @@ def measure(
 ) -> Measure:
     """Runs argv once through the small launcher; wall, CPU time and peak RSS of argv alone."""
     result = stdout.with_name(stdout.name + ".measure.json")
+    python = SYSTEM_PYTHON if Path(SYSTEM_PYTHON).exists() else sys.executable
     launcher = [
-        SYSTEM_PYTHON,
+        python,
         "-I",
         "-S",
         str(BENCH_DIR / "spawn_measured.py"),
@@ -231,7 +232,6 @@ class Truth:
     kind: dict[int, str]  # line -> kind, every line
     address: dict[int, str]  # line -> address the line is about
     kex_by_close: dict[int, int]  # line naming the address -> IP-less kex_ident line
-    text: dict[int, str] = field(default_factory=dict)
 
     @property
     def bans(self) -> set[str]:
