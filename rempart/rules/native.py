@@ -206,8 +206,11 @@ def parse_native(text: str, origin: str) -> NativeFilter:
     variables = {k: str(v) for k, v in dict(data.get("vars", {})).items()}
     misplaced = sorted(set(variables) & _TOP_KEYS)
     if misplaced:
-        raise _fail(origin, f"vars.{misplaced[0]}: a top-level key ended up inside [vars]; "
-                            "in TOML, top-level keys must come before the first [table]")
+        raise _fail(
+            origin,
+            f"vars.{misplaced[0]}: a top-level key ended up inside [vars]; "
+            "in TOML, top-level keys must come before the first [table]",
+        )
     pref = data.get("prefregex")
     prefregex = _expand(pref, variables, origin, "prefregex") if isinstance(pref, str) else None
     fail_rules = _rules(data, "rules", modes, variables, origin)
