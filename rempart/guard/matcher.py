@@ -514,13 +514,13 @@ class LineFilter:
 
 
 def _with_prefix(pre: Groups, groups: Groups) -> Groups:
-    """The rule's groups over the prefregex's; a group the rule did not capture keeps the
-    prefregex's value."""
-    merged = {**pre, **groups}
+    """The rule's groups (updated in place) over the prefregex's; a group the rule did not
+    capture keeps the prefregex's value."""
+    get = groups.get
     for key, value in pre.items():
-        if value is not None and merged[key] is None:
-            merged[key] = value
-    return merged
+        if get(key) is None:
+            groups[key] = value
+    return groups
 
 
 def _failure_id(groups: Groups) -> str | None:
