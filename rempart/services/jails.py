@@ -18,6 +18,7 @@ from rempart.guard.definition import FilterDefinition
 from rempart.guard.matcher import LineFilter
 from rempart.guard.policy import ALWAYS_IGNORED, JailPolicy
 from rempart.rules.catalog import FAIL2BAN_DIRS, resolve_filter
+from rempart.rules.engines import build_line_filter
 
 __all__ = ["definition_for", "line_filter", "policy_for", "source_zone"]
 
@@ -59,5 +60,5 @@ def source_zone(jail: JailConfig, log: str, default: tzinfo) -> tzinfo:
 
 
 def line_filter(definition: FilterDefinition, tz: tzinfo) -> LineFilter:
-    """A compiled filter for one (jail, source)."""
-    return LineFilter(definition, tz=tz)
+    """A compiled filter for one (jail, source), with RE2 for long lines."""
+    return build_line_filter(definition, tz)
