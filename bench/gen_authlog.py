@@ -184,6 +184,40 @@ CRON_JOBS = (
 BYE_REASONS = ("Bye Bye", "Bye Bye", "Normal Shutdown, Thank you for playing", "")
 IPV6_PREFIXES = (0x2A01E0A0, 0x200141D0, 0x2604A880, 0x2A03B0C0, 0x240E0000, 0x24098A00)
 
+# Scanner connections: (template, kind, index of the line naming the address or -1);
+# {a} address, {p} port, {x} a random pick (banner, algorithm and offer).
+_KEX = "error: kex_exchange_identification: "
+_BANNER_LINE = ("banner exchange: Connection from {a} port {p}: invalid format", BANNER, -1)
+PROBES: dict[str, tuple[tuple[str, str, int], ...]] = {
+    "kex_closed": (
+        (_KEX + "Connection closed by remote host", KEX_IDENT, 1),
+        ("Connection closed by {a} port {p}", KEX_CLOSE, -1),
+    ),
+    "kex_reset": (
+        (_KEX + "read: Connection reset by peer", KEX_IDENT, 1),
+        ("Connection reset by {a} port {p}", KEX_CLOSE, -1),
+    ),
+    "kex_http": (
+        (_KEX + 'client sent invalid protocol identifier "{x}"', KEX_IDENT, 1),
+        _BANNER_LINE,
+    ),
+    "kex_badchars": (
+        (_KEX + "banner line contains invalid characters", KEX_IDENT, 1),
+        _BANNER_LINE,
+    ),
+    "no_ident": (("Did not receive identification string from {a} port {p}", NO_IDENT, -1),),
+    "kex_nomatch": (
+        ("Unable to negotiate with {a} port {p}: no matching {x} [preauth]", KEX_NOMATCH, -1),
+    ),
+}
+BARE_PREAUTH_LINES = (
+    ("Connection closed by {a} port {p} [preauth]", BARE_PREAUTH, -1),
+    ("Connection closed by {a} port {p} [preauth]", BARE_PREAUTH, -1),
+    ("Connection reset by {a} port {p} [preauth]", BARE_PREAUTH, -1),
+    ("Disconnected from {a} port {p} [preauth]", BARE_PREAUTH, -1),
+)
+HTTP_BANNERS = ("GET / HTTP/1.1", "GET / HTTP/1.0", "MGLNDD_203.0.113.10_22", "\\026\\003\\001")
+
 
 @dataclass(frozen=True, slots=True)
 class Params:
@@ -423,92 +457,41 @@ class Sessions:
     def probe(self, addr: str, port: int, what: str) -> list[Step]:
         """One connection of a protocol scanner (never reaches authentication)."""
         rng, d = self.rng, self._tiny()
-        if what == "kex_closed":
-            return [
-                (
-                    0.0,
-                    "error: kex_exchange_identification: Connection closed by remote host",
-                    KEX_IDENT,
-                    addr,
-                    1,
-                ),
-                (d, f"Connection closed by {addr} port {port}", KEX_CLOSE, addr, -1),
-            ]
-        if what == "kex_reset":
-            return [
-                (
-                    0.0,
-                    "error: kex_exchange_identification: read: Connection reset by peer",
-                    KEX_IDENT,
-                    addr,
-                    1,
-                ),
-                (d, f"Connection reset by {addr} port {port}", KEX_CLOSE, addr, -1),
-            ]
-        if what in ("kex_http", "kex_badchars"):
-            first = (
-                'error: kex_exchange_identification: client sent invalid protocol identifier "'
-                + rng.choice(
-                    (
-                        "GET / HTTP/1.1",
-                        "GET / HTTP/1.0",
-                        "MGLNDD_203.0.113.10_22",
-                        "\\026\\003\\001",
-                    )
-                )
-                + '"'
-                if what == "kex_http"
-                else "error: kex_exchange_identification: banner line contains invalid characters"
-            )
-            msg = f"banner exchange: Connection from {addr} port {port}: invalid format"
-            return [(0.0, first, KEX_IDENT, addr, 1), (d, msg, BANNER, addr, -1)]
-        if what == "no_ident":
-            return [
-                (
-                    0.0,
-                    f"Did not receive identification string from {addr} port {port}",
-                    NO_IDENT,
-                    addr,
-                    -1,
-                )
-            ]
-        if what == "kex_nomatch":
-            thing, offer = rng.choice(NOMATCH)
-            msg = (
-                f"Unable to negotiate with {addr} port {port}: no matching {thing} found. "
-                f"Their offer: {offer} [preauth]"
-            )
-            return [(0.0, msg, KEX_NOMATCH, addr, -1)]
-        if what == "bare_preauth":
-            msg = rng.choice(
-                (
-                    f"Connection closed by {addr} port {port} [preauth]",
-                    f"Connection closed by {addr} port {port} [preauth]",
-                    f"Connection reset by {addr} port {port} [preauth]",
-                    f"Disconnected from {addr} port {port} [preauth]",
-                )
-            )
-            return [(0.0, msg, BARE_PREAUTH, addr, -1)]
         if what == "no_auth_methods":
-            user = rng.choice(("root", "root", "admin"))
-            valid = user == "root"
-            who = f"{'authenticating' if valid else 'invalid'} user {user} {addr} port {port}"
-            steps: list[Step] = []
-            if not valid:
-                steps.append(
-                    (0.0, f"Invalid user {user} from {addr} port {port}", INVALID_USER, addr, -1)
-                )
-            msg = (
-                f"error: Received disconnect from {addr} port {port}:14: "
-                "No supported authentication methods available [preauth]"
-            )
-            t = rng.uniform(0.05, 0.3)
-            steps.append((t, msg, NO_AUTH_METHODS, addr, -1))
+            return self._no_auth_methods(addr, port, d)
+        pick, templates = "", PROBES.get(what, ())
+        if what == "kex_http":
+            pick = rng.choice(HTTP_BANNERS)
+        elif what == "kex_nomatch":
+            pick = "{} found. Their offer: {}".format(*rng.choice(NOMATCH))
+        elif what == "bare_preauth":
+            templates = (rng.choice(BARE_PREAUTH_LINES),)
+        if not templates:
+            raise ValueError(what)
+        return [
+            (d if i else 0.0, template.format(a=addr, p=port, x=pick), kind, addr, link)
+            for i, (template, kind, link) in enumerate(templates)
+        ]
+
+    def _no_auth_methods(self, addr: str, port: int, d: float) -> list[Step]:
+        """A client that offers no method the server accepts (e.g. password-only bots)."""
+        rng = self.rng
+        user = rng.choice(("root", "root", "admin"))
+        valid = user == "root"
+        who = f"{'authenticating' if valid else 'invalid'} user {user} {addr} port {port}"
+        steps: list[Step] = []
+        if not valid:
             steps.append(
-                (t + d, f"Disconnected from {who} [preauth]", DISCONNECTED_PREAUTH, addr, -1)
+                (0.0, f"Invalid user {user} from {addr} port {port}", INVALID_USER, addr, -1)
             )
-            return steps
-        raise ValueError(what)
+        msg = (
+            f"error: Received disconnect from {addr} port {port}:14: "
+            "No supported authentication methods available [preauth]"
+        )
+        t = rng.uniform(0.05, 0.3)
+        steps.append((t, msg, NO_AUTH_METHODS, addr, -1))
+        steps.append((t + d, f"Disconnected from {who} [preauth]", DISCONNECTED_PREAUTH, addr, -1))
+        return steps
 
     def success(
         self, addr: str, port: int, user: str, uid: int, method: str, mistype: bool
