@@ -1,9 +1,34 @@
-"""Turning log lines into failures with a compiled filter.
+"""Turning log lines into failures with a compiled filter, as fail2ban's server does.
 
-INTERFACE STUB — the full implementation (every fail2ban tag, ``<F-CONTENT>``,
-``<F-MLFID>``/``<F-NOFAIL>``/``<F-MLFGAINED>``/``<F-MLFFORGET>``, ``maxlines``,
-ignoreregex, bounded matching time) replaces this module. The public surface below
-is the contract the rest of rempart relies on.
+For each line (:meth:`LineFilter.process`):
+
+1. the date is located (:class:`~rempart.guard.dates.DateDetector`) and cut out: the
+   regexes see the line without it, exactly like fail2ban. A journal line comes with its
+   ``timestamp`` and is taken whole. The date is only *parsed* when the line produces a
+   failure;
+2. with ``maxlines`` > 1 the line joins a rolling buffer of that many lines;
+3. ``ignoreregex`` is tried first when there are far fewer of them than failregexes;
+4. ``prefregex`` must match; its ``<F-CONTENT>`` part is what the failregexes see;
+5. the **first** failregex that matches wins; ``ignoreregex`` can still veto it;
+6. the failure id is ``ip4``, ``ip6``, ``dns`` or ``<F-ID>`` (an ``<F-ID>`` different
+   from the address wins); lines of one ``<F-MLFID>`` connection are merged
+   (:mod:`rempart.guard.connections`): helpers, pending and cancelled failures.
+
+Time of a failure: ``timestamp`` when given (journal), else the line's date, else the
+last date seen if it is less than a minute before ``now`` (continuation lines), else
+``now``. ``now`` also resolves year-less dates.
+
+Speed (this is the hot path): a line that contains none of the literal strings every
+rule requires is rejected with a few substring tests before any date or regex work;
+the failregexes run as one combined alternation (:mod:`rempart.guard.alternation`).
+
+Bounded time: lines (or multi-line buffers) longer than :data:`SHORT_LINE_LIMIT` are
+matched by the linear-time engine given as ``long_line_compiler`` (RE2 in production,
+see :mod:`rempart.rules.engines`); without one, or when a regex of the filter does not
+compile there, they are reported as :attr:`LineKind.TOO_LONG` and never produce a
+failure. A regex that :mod:`rempart.guard.redos` finds able to backtrack
+catastrophically runs on the linear-time engine for every line; without one it is
+refused (:class:`~rempart.errors.UnsafeRegexError`).
 
 Contract:
 
@@ -12,33 +37,56 @@ Contract:
   :class:`~rempart.errors.FilterError` for a regex that does not compile.
   One instance per (jail, source): it keeps multi-line state.
 - ``process(text, now, timestamp=None) -> LineResult`` for one line (no newline).
-  Time of a failure: ``timestamp`` when given (journal), else the date in the line,
-  else ``now``. ``now`` also resolves year-less dates.
 - ``LineResult.kind`` says what the line was; ``failures`` the failures it completed
-  (a multi-line failure is reported on the line that completes it).
-- ``regexes``: the failregexes as written, for statistics by index.
+  (a multi-line failure is reported on the line that completes it); ``captures`` the
+  groups each failure captured (``user``, ``users``, ``fport``, custom ``<F-XXX>``…).
+- ``regexes``: the failregexes as written, for statistics by index; ``warnings``: what
+  the load-time regex check reported.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 from rempart.addresses import parse_address
-from rempart.errors import FilterError
-from rempart.guard.dates import DateDetector
+from rempart.errors import FilterError, UnsafeRegexError
+from rempart.guard.alternation import Alternation, build_alternation
+from rempart.guard.connections import MAX_EVIDENCE, ConnectionCache, Groups
+from rempart.guard.dates import DateDetector, DateHit
 from rempart.guard.definition import FilterDefinition
+from rempart.guard.literals import required_literals
+from rempart.guard.redos import RegexRisk, check_regex
+from rempart.guard.regex import expand_tags, merge_special_groups, special_groups
+from rempart.guard.regex_tree import is_anchored, parse_tree
 from rempart.model import Failure
 
-__all__ = ["LineFilter", "LineKind", "LineResult", "PatternCompiler"]
+__all__ = [
+    "SHORT_LINE_LIMIT",
+    "LineFilter",
+    "LineKind",
+    "LineResult",
+    "PatternCompiler",
+]
 
-# A compiler for long lines: returns an object with re.Pattern's search/match API,
-# or None when its engine cannot compile the pattern (then long lines are not matched).
+# A compiler for long lines: returns an object with re.Pattern's search API (search,
+# groupindex; matches with group, groupdict, start, end, lastgroup), or None when its
+# engine cannot compile the pattern (then long lines are not matched).
 PatternCompiler = Callable[[str], Any]
+
+# Longest line (or multi-line buffer) matched with Python's backtracking ``re``; longer
+# ones go to the linear-time engine. bench/matcher_micro.py --worst measures the worst
+# case of the fail2ban and rempart filters at this length.
+SHORT_LINE_LIMIT = 4096
+
+# a line without a date takes the last date seen if it is at most this old
+_LAST_DATE_MAX_AGE = 60.0
 
 
 class LineKind(Enum):
@@ -54,22 +102,56 @@ class LineResult:
     kind: LineKind
     failures: tuple[Failure, ...] = ()
     regex: int = -1
+    captures: tuple[Mapping[str, Any], ...] = ()
 
 
 MISSED = LineResult(LineKind.MISSED)
 IGNORED = LineResult(LineKind.IGNORED)
+TOO_LONG = LineResult(LineKind.TOO_LONG)
 
-_ADDR = r"(?:\[?(?P<ip6>[0-9a-fA-F:]{2,39})\]?|(?P<ip4>\d{1,3}(?:\.\d{1,3}){3}))"
+_OPTIONS = ("prefregex", "failregex", "ignoreregex")
+_HIDDEN = frozenset({"matches", "nofail-matches", "content", "mlfpending"})
 
 
-def _expand(regex: str) -> str:
-    out = regex.replace("<HOST>", _ADDR).replace("<ADDR>", _ADDR)
-    out = re.sub(r"<F-([A-Z]+)>", lambda m: f"(?P<{m.group(1).lower()}>", out)
-    return re.sub(r"</F-[A-Z]+>", ")", out)
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """One failregex compiled for one engine."""
+
+    pattern: Any
+    alternatives: tuple[tuple[str, str], ...]
+    tuples: tuple[tuple[str, str], ...]
+    skiplines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """All regexes of a filter compiled for one engine."""
+
+    pref: Any
+    fails: tuple[_Rule, ...]
+    ignores: tuple[Any, ...]
+    combined: Any = None  # the failregexes as one alternation (Python engine only)
+    names: tuple[tuple[tuple[str, str], ...], ...] = ()
+    # per branch k: the unanchored failregexes before k (they may match further right)
+    earlier: tuple[tuple[int, ...], ...] = ()
+
+
+def _linear(pattern: str) -> str:
+    """A pattern for the linear-time engine: buffers end with "\n", as fail2ban searches
+    them, and only Python's ``$`` matches before a final newline without multi-line mode;
+    in multi-line mode ``$`` does so in both engines."""
+    return f"(?m){pattern}"
+
+
+def _python(pattern: str, multiline: bool) -> re.Pattern[str]:
+    with warnings.catch_warnings():
+        # fail2ban's regexes are data: "possible nested set" style warnings are not ours
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern, re.MULTILINE if multiline else 0)
 
 
 class LineFilter:
-    """Stub: prefregex with <F-CONTENT>, failregex with <HOST>/<ADDR>/<F-USER>, no multi-line."""
+    """A compiled filter with its multi-line state; see the module documentation."""
 
     def __init__(
         self,
@@ -77,43 +159,460 @@ class LineFilter:
         *,
         tz: tzinfo = UTC,
         long_line_compiler: PatternCompiler | None = None,
+        connections: ConnectionCache | None = None,
     ) -> None:
         self.definition = definition
         self.regexes = definition.failregex
         self._dates = DateDetector(definition.datepattern, tz=tz)
-        try:
-            self._pref = re.compile(_expand(definition.prefregex)) if definition.prefregex else None
-            self._fail = [re.compile(_expand(r)) for r in definition.failregex]
-            self._ignore = [re.compile(_expand(r)) for r in definition.ignoreregex]
-        except re.error as exc:
-            raise FilterError("filter.invalid", filter=definition.name, problem=str(exc)) from exc
+        self._maxlines = max(1, definition.maxlines)
+        multiline = self._maxlines > 1
+        expanded = {
+            "prefregex": [expand_tags(definition.prefregex)] if definition.prefregex else [],
+            "failregex": [expand_tags(r) for r in definition.failregex],
+            "ignoreregex": [expand_tags(r) for r in definition.ignoreregex],
+        }
+        risks = self._check(expanded)
+        self.warnings: tuple[str, ...] = tuple(
+            f"{option} #{index}: {risk.reason}" for (option, index), risk in risks
+        )
+        self._long = self._compile_long(expanded, long_line_compiler, multiline)
+        self.long_lines_supported = self._long is not None
+        guarded = self._guard(risks, expanded, long_line_compiler)
+        self._short = self._compile_short(expanded, guarded, multiline)
+        self._quick = None if multiline else self._literals(expanded)
+        self._date_at_start = _dates_at_line_start(definition.datepattern)
+        self._early_ignore = len(self._short.ignores) < len(self._short.fails) - 2
+        self._connections = connections or ConnectionCache()
+        self._buffer: list[tuple[str, str]] = []  # (text seen by regexes, original line)
+        self._last_dated: tuple[str, DateHit] | None = None
+        self._last_time: float | None = None
+
+    # ------------------------------------------------------------------ compiling
+
+    def _check(self, expanded: dict[str, list[str]]) -> list[tuple[tuple[str, int], RegexRisk]]:
+        found: list[tuple[tuple[str, int], RegexRisk]] = []
+        for option in _OPTIONS:
+            for index, pattern in enumerate(expanded[option]):
+                try:
+                    risks = check_regex(pattern)
+                except re.error as exc:
+                    raise self._bad(option, index, pattern, exc) from exc
+                found.extend(((option, index), risk) for risk in risks)
+        return found
+
+    def _guard(
+        self,
+        risks: list[tuple[tuple[str, int], RegexRisk]],
+        expanded: dict[str, list[str]],
+        compiler: PatternCompiler | None,
+    ) -> dict[tuple[str, int], Any]:
+        """Dangerous regexes compiled by the linear-time engine; refuses fatal ones it
+        cannot compile."""
+        guarded: dict[tuple[str, int], Any] = {}
+        for (option, index), risk in risks:
+            if (option, index) in guarded:
+                continue
+            pattern = _linear(expanded[option][index])
+            compiled = compiler(pattern) if compiler is not None else None
+            if compiled is not None:
+                guarded[(option, index)] = compiled
+            elif risk.fatal:
+                raise UnsafeRegexError(
+                    filter=self.definition.name,
+                    option=option,
+                    index=index,
+                    reason=risk.reason,
+                    fix=risk.fix,
+                )
+        return guarded
+
+    def _bad(self, option: str, index: int, regex: str, exc: Exception) -> FilterError:
+        return FilterError(
+            "filter.bad_regex",
+            filter=self.definition.name,
+            option=option,
+            index=index,
+            reason=str(exc),
+            regex=regex,
+        )
+
+    def _compile_short(
+        self,
+        expanded: dict[str, list[str]],
+        guarded: dict[tuple[str, int], Any],
+        multiline: bool,
+    ) -> _Rules:
+        compiled: dict[str, list[Any]] = {}
+        for option in _OPTIONS:
+            compiled[option] = []
+            for index, pattern in enumerate(expanded[option]):
+                try:
+                    python = _python(pattern, multiline)
+                except (re.error, OverflowError, RecursionError) as exc:
+                    raise self._bad(option, index, pattern, exc) from exc
+                compiled[option].append(guarded.get((option, index), python))
+                if option == "failregex":
+                    self._require_id(compiled["prefregex"], index, python)
+        rules = _Rules(
+            pref=compiled["prefregex"][0] if compiled["prefregex"] else None,
+            fails=tuple(_rule(p) for p in compiled["failregex"]),
+            ignores=tuple(compiled["ignoreregex"]),
+        )
+        if multiline or any(option == "failregex" for option, _index in guarded):
+            return rules
+        return _with_alternation(rules, expanded["failregex"])
+
+    def _require_id(self, pref: list[Any], index: int, pattern: re.Pattern[str]) -> None:
+        ids = {"ip4", "ip6", "dns", "fid", "mlfid"}
+        if pref and ids & set(pref[0].groupindex):
+            return
+        if not ids & set(pattern.groupindex):
+            raise self._bad(
+                "failregex",
+                index,
+                self.definition.failregex[index],
+                ValueError("no failure id: use <HOST>, <ADDR>, <F-ID> or <F-MLFID>"),
+            )
+
+    def _compile_long(
+        self,
+        expanded: dict[str, list[str]],
+        compiler: PatternCompiler | None,
+        multiline: bool,
+    ) -> _Rules | None:
+        if compiler is None:
+            return None
+        compiled: dict[str, list[Any]] = {}
+        for option in _OPTIONS:
+            compiled[option] = []
+            for pattern in expanded[option]:
+                result = compiler(_linear(pattern))
+                if result is None:
+                    return None
+                compiled[option].append(result)
+        return _Rules(
+            pref=compiled["prefregex"][0] if compiled["prefregex"] else None,
+            fails=tuple(_rule(p) for p in compiled["failregex"]),
+            ignores=tuple(compiled["ignoreregex"]),
+        )
+
+    def _literals(self, expanded: dict[str, list[str]]) -> tuple[str, ...] | None:
+        """Strings one of which every line that can reach a failregex contains."""
+        patterns = list(expanded["failregex"])
+        if expanded["ignoreregex"] and len(expanded["ignoreregex"]) < len(patterns) - 2:
+            patterns += expanded["ignoreregex"]  # an early ignore is reported as IGNORED
+        found: set[str] = set()
+        for pattern in patterns:
+            literals = required_literals(pattern)
+            if literals is None:
+                return None
+            found |= literals
+        # a string containing another is redundant
+        kept = [s for s in found if not any(o != s and o in s for o in found)]
+        return tuple(sorted(kept, key=len))
+
+    # ------------------------------------------------------------------ matching
 
     def process(self, text: str, now: float, timestamp: float | None = None) -> LineResult:
-        hit = self._dates.find(text)
-        body = text[: hit.start] + text[hit.end :] if hit else text
-        if self._pref is not None:
-            m = self._pref.search(body)
+        """What ``text`` (one line, no newline) is; see the module documentation."""
+        quick = self._quick
+        if quick is not None and (
+            timestamp is not None or (self._date_at_start and _starts_with_word(text))
+        ):
+            # the regexes will see a suffix of text: testing text itself is exact
+            if not _contains_any(text, quick):
+                return MISSED
+            quick = None
+        hit: DateHit | None = None
+        if timestamp is not None:
+            body = text
+            self._last_time = timestamp
+            self._last_dated = None
+        else:
+            scan = text if len(text) <= SHORT_LINE_LIMIT else text[:SHORT_LINE_LIMIT]
+            hit = self._dates.find(scan)
+            if hit is None or hit.start == hit.end:
+                body = text
+                hit = None
+            else:
+                body = text[: hit.start] + text[hit.end :] if hit.start else text[hit.end :]
+                self._last_dated = (text, hit)
+                self._last_time = None
+        if quick is not None and not _contains_any(body, quick):
+            return MISSED
+        if self._maxlines > 1:
+            return self._multiline(text, body, hit, now, timestamp)
+        if len(body) < SHORT_LINE_LIMIT:
+            rules = self._short
+        elif self._long is not None:
+            rules = self._long
+        else:
+            return TOO_LONG
+        return self._single(rules, body + "\n", text, hit, now, timestamp)
+
+    def _single(
+        self,
+        rules: _Rules,
+        buf: str,
+        text: str,
+        hit: DateHit | None,
+        now: float,
+        timestamp: float | None,
+    ) -> LineResult:
+        if self._early_ignore and rules.ignores and _any(rules.ignores, buf):
+            return IGNORED
+        pre: Groups | None = None
+        if rules.pref is not None:
+            m = rules.pref.search(buf)
             if m is None:
                 return MISSED
-            body = m.groupdict().get("content") or body
-        for index, regex in enumerate(self._fail):
-            m = regex.search(body)
+            pre = m.groupdict()
+            content = pre.pop("content", None)
+            if content:
+                buf = content + "\n"
+        start = 0
+        while True:
+            found = _first(rules, buf, start)
+            if found is None:
+                return MISSED if start == 0 else LineResult(LineKind.HELPER, regex=start - 1)
+            index, groups = found
+            if rules.ignores and _any(rules.ignores, buf):
+                return IGNORED
+            result = self._judge(index, groups, pre, [text], text, hit, now, timestamp)
+            if result is not None:
+                return result
+            start = index + 1  # no failure id in this match: fail2ban tries the next rule
+
+    def _multiline(
+        self,
+        text: str,
+        body: str,
+        hit: DateHit | None,
+        now: float,
+        timestamp: float | None,
+    ) -> LineResult:
+        self._buffer.append((body, text))
+        del self._buffer[: -self._maxlines]
+        original = list(self._buffer)
+        buf = "\n".join(seen for seen, _line in original) + "\n"
+        if len(buf) < SHORT_LINE_LIMIT:
+            rules = self._short
+        elif self._long is not None:
+            rules = self._long
+        else:
+            return TOO_LONG
+        if self._early_ignore and rules.ignores and _any(rules.ignores, buf):
+            return IGNORED
+        pre: Groups | None = None
+        if rules.pref is not None:
+            m = rules.pref.search(buf)
+            if m is None:
+                return MISSED
+            pre = m.groupdict()
+            content = pre.pop("content", None)
+            if content:
+                self._buffer = [(content, content)]
+                buf = content + "\n"
+        for index, rule in enumerate(rules.fails):
+            m = rule.pattern.search(buf)
             if m is None:
                 continue
-            if any(ig.search(body) for ig in self._ignore):
-                return IGNORED
-            groups = m.groupdict()
-            host = groups.get("ip4") or groups.get("ip6") or ""
-            when = timestamp
-            if when is None and hit is not None:
-                when = self._dates.epoch(text, hit, now)
-            failure = Failure(
-                host=host,
-                address=parse_address(host),
-                time=when if when is not None else now,
-                lines=(text,),
-                regex=index,
-                user=groups.get("user"),
-            )
-            return LineResult(LineKind.MATCHED, (failure,), index)
+            matched, unmatched = _split_lines(m, rule, original)
+            if rules.ignores:
+                seen = "\n".join(s for s, _line in matched) + "\n"
+                if _any(rules.ignores, seen):
+                    self._buffer = unmatched
+                    return IGNORED
+            self._buffer = unmatched
+            groups = merge_special_groups(m.groupdict(), rule.alternatives, rule.tuples)
+            lines = [line for _seen, line in matched]
+            result = self._judge(index, groups, pre, lines, text, hit, now, timestamp)
+            if result is not None:
+                return result
         return MISSED
+
+    def _judge(
+        self,
+        index: int,
+        groups: Groups,
+        pre: Groups | None,
+        lines: list[str],
+        text: str,
+        hit: DateHit | None,
+        now: float,
+        timestamp: float | None,
+    ) -> LineResult | None:
+        """The result of failregex ``index`` matching; None when it names no failure id."""
+        if pre:
+            # the rule's groups win, but a group it did not capture keeps the prefix's value
+            merged = dict(pre)
+            merged.update((k, v) for k, v in groups.items() if v is not None or k not in pre)
+            groups = merged
+        mlfid = groups.get("mlfid")
+        if mlfid is not None:
+            groups = self._connections.merge(mlfid, groups, lines, now)
+            if groups.get("nofail"):
+                return LineResult(LineKind.HELPER, regex=index)
+        elif groups.get("nofail"):
+            return LineResult(LineKind.HELPER, regex=index)
+        else:
+            groups["matches"] = lines
+        fid = groups.get("fid")
+        host = groups.get("ip4") or groups.get("ip6") or groups.get("dns")
+        if host is None:
+            if fid is None:
+                if mlfid is None:
+                    return None
+                groups["mlfpending"] = 1
+                return LineResult(LineKind.HELPER, regex=index)
+            host = fid
+        elif fid is not None and fid != host:
+            groups["ip"] = host
+            host = fid
+        failure = Failure(
+            host=host,
+            address=parse_address(host),
+            time=self._time(text, hit, now, timestamp),
+            lines=tuple(groups.get("matches", lines)[-MAX_EVIDENCE:]),
+            regex=index,
+            user=groups.get("user"),
+        )
+        captures = MappingProxyType({k: _frozen(v) for k, v in groups.items() if k not in _HIDDEN})
+        return LineResult(LineKind.MATCHED, (failure,), index, (captures,))
+
+    def _time(self, text: str, hit: DateHit | None, now: float, timestamp: float | None) -> float:
+        if timestamp is not None:
+            return timestamp
+        if hit is not None:
+            when = self._dates.epoch(text, hit, now)
+            if when is not None:
+                return when
+        last = self._last_known(now)
+        if last is not None and last > now - _LAST_DATE_MAX_AGE:
+            return last
+        return now
+
+    def _last_known(self, now: float) -> float | None:
+        if self._last_time is None and self._last_dated is not None:
+            text, hit = self._last_dated
+            self._last_time = self._dates.epoch(text, hit, now)
+        return self._last_time
+
+
+def _contains_any(text: str, literals: tuple[str, ...]) -> bool:
+    for literal in literals:  # noqa: SIM110 - hot path: faster than any() over a generator
+        if literal in text:
+            return True
+    return False
+
+
+def _starts_with_word(text: str) -> bool:
+    first = text[:1]
+    return first.isalnum() or first == "_"
+
+
+def _dates_at_line_start(datepattern: str | None) -> bool:
+    """True when every date template is anchored at the line start (``{^LN-BEG}``: after at
+    most two non-word characters), so a line starting with a word character loses only a
+    prefix when its date is cut out; ``{NONE}`` cuts nothing."""
+    if datepattern is None:
+        return False
+    templates = [t.strip() for t in datepattern.split("\n") if t.strip()]
+    return bool(templates) and all(t.startswith("{^LN-BEG}") or t == "{NONE}" for t in templates)
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, set):
+        return frozenset(value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _rule(pattern: Any) -> _Rule:
+    names = list(pattern.groupindex)
+    alternatives, tuples = special_groups(names)
+    skiplines = tuple(sorted(n for n in names if n.startswith("skiplines")))
+    return _Rule(pattern, alternatives, tuples, skiplines)
+
+
+def _with_alternation(rules: _Rules, expanded: list[str]) -> _Rules:
+    """``rules`` with its failregexes also combined into one alternation, when possible."""
+    if len(expanded) < 2:
+        return rules
+    alternation = build_alternation(expanded)
+    if alternation is None:
+        return rules
+    try:
+        combined = _python(alternation.pattern, False)
+    except (re.error, OverflowError, RecursionError):
+        return rules
+    anchored = [is_anchored(parse_tree(p)[0]) for p in expanded]
+    earlier = tuple(tuple(j for j in range(k) if not anchored[j]) for k in range(len(expanded)))
+    return _Rules(
+        pref=rules.pref,
+        fails=rules.fails,
+        ignores=rules.ignores,
+        combined=combined,
+        names=alternation.groups,
+        earlier=earlier,
+    )
+
+
+def _first(rules: _Rules, buf: str, start: int) -> tuple[int, Groups] | None:
+    """The first failregex (from index ``start``) that matches ``buf``, with its groups."""
+    if rules.combined is not None and start == 0:
+        m = rules.combined.search(buf)
+        if m is None:
+            return None
+        index = Alternation.branch(m.lastgroup)
+        for j in rules.earlier[index]:
+            mj = rules.fails[j].pattern.search(buf)
+            if mj is not None:
+                return j, _groups(rules.fails[j], mj.groupdict())
+        rule = rules.fails[index]
+        group = m.group
+        return index, _groups(rule, {orig: group(name) for name, orig in rules.names[index]})
+    for index in range(start, len(rules.fails)):
+        rule = rules.fails[index]
+        m = rule.pattern.search(buf)
+        if m is not None:
+            return index, _groups(rule, m.groupdict())
+    return None
+
+
+def _groups(rule: _Rule, groups: Groups) -> Groups:
+    if rule.alternatives or rule.tuples:
+        return merge_special_groups(groups, rule.alternatives, rule.tuples)
+    return groups
+
+
+def _any(patterns: tuple[Any, ...], buf: str) -> bool:
+    return any(p.search(buf) is not None for p in patterns)
+
+
+def _split_lines(
+    m: Any, rule: _Rule, original: list[tuple[str, str]]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(matched, unmatched) buffer lines of a multi-line match; skipped lines are unmatched."""
+    string: str = m.string
+    first = string.rfind("\n", 0, m.start() + 1) + 1
+    last_nl = string.find("\n", max(m.end() - 1, 0))
+    last = len(string) if last_nl < 0 else last_nl + 1
+    a, b = string.count("\n", 0, first), string.count("\n", 0, last)
+    matched = original[a:b]
+    unmatched = original[:a]
+    skipped: list[str] = []
+    for name in rule.skiplines:
+        value = m.group(name)
+        if value:
+            skipped.extend(value.splitlines())
+    n = 0
+    for line in skipped:
+        for offset, (seen, _text) in enumerate(matched[n:]):
+            if seen == line:
+                unmatched.append(matched.pop(n + offset))
+                n += offset
+                break
+    unmatched.extend(original[b:])
+    return matched, unmatched
