@@ -40,6 +40,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "filtre {filter} : introuvable (cherché dans : {searched}). Correction : indiquez le "
         "chemin du fichier, ou un des filtres fournis : {available}",
     ),
+    "date.bad_pattern": (
+        "datepattern {pattern}: {reason}. Fix: use the %-codes fail2ban knows (%Y %m %d %H "
+        "%M %S %b...), %% for a per cent sign, or a keyword: {{^LN-BEG}}, {{DATE}}, {{NONE}}, "
+        "EPOCH, LEPOCH, TAI64N",
+        "datepattern {pattern} : {reason}. Correction : utilisez les codes % que fail2ban "
+        "connaît (%Y %m %d %H %M %S %b...), %% pour un signe pour cent, ou un mot-clé : "
+        "{{^LN-BEG}}, {{DATE}}, {{NONE}}, EPOCH, LEPOCH, TAI64N",
+    ),
     "filter.bad_regex": (
         "filter {filter}: {option} #{index}: invalid regular expression ({reason}): {regex}",
         "filtre {filter} : {option} n°{index} : expression régulière invalide ({reason}) : {regex}",
