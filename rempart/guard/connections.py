@@ -87,7 +87,9 @@ class ConnectionCache:
                 known.pop("mlfpending", None)
             if not had_nofail and not known.get("mlfpending"):
                 known.pop(_MATCHES, None)  # already reported with an earlier failure
-            known.update((k, v) for k, v in groups.items() if v is not None)
+            for name, value in groups.items():
+                if value is not None:
+                    known[name] = value
             groups = known
             if forget:
                 self.drop(key)

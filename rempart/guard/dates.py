@@ -16,9 +16,12 @@ Template choice follows fail2ban's ``DateDetector.matchTime``: the template that
 the previous date is tried first (for a template not anchored at the line start, only
 where the previous date was, when the characters around it agree); otherwise every
 template is tried in order and the first one anchored at the line start, or found no
-further right than the previous date, wins; failing that, the leftmost match. fail2ban
-also re-sorts its list by hit counts; rempart keeps the configured order, so a choice
-between two templates matching the same text is stable.
+further right than the previous date, wins; failing that, the leftmost match. Winners
+move up the list by fail2ban's rules (hit counts weighed by distance), so a log that
+mixes formats gets the same template, hence the same span, as in fail2ban; fail2ban's
+extra rule that moves templates unused for five minutes of wall-clock time is left out
+(this module reads no clock), which is what it amounts to when fail2ban reads a file
+in one go.
 
 ``datepattern`` syntax (one pattern per line, tried in that order):
 
@@ -31,8 +34,9 @@ between two templates matching the same text is stable.
                 True; patterns after it are ignored (in fail2ban it always wins from
                 there), so ``{NONE}`` alone or first means ``find`` always says None
 ``EPOCH``, ``LEPOCH``, ``TAI64N`` (optionally ``{^LN-BEG}``/``^`` first), or
-``{EPOCH}``/``{LEPOCH}`` inside a regex: Unix times (``LEPOCH``: also milli- and
-                microseconds) and daemontools TAI64N labels
+``{EPOCH}``/``{LEPOCH}``/``{TAI64N}`` inside a regex (the last is a rempart extension):
+                Unix times (``LEPOCH``: also milli- and microseconds) and daemontools
+                TAI64N labels
 ``{UNB}``       prefix: no automatic word boundaries; ``**`` at the start or the end
                 of a pattern drops the boundary on that side only
 ``%``-codes     ``%Y %y %m %d %H %M %S %f %b %B %a %A %p %I %j %U %W %w %z %Z %k %l %%``
@@ -46,16 +50,24 @@ year of ``now``, or the year before when that puts it more than a day after ``no
 (the syslog year rollover). A time without a date is today, or yesterday when that is
 in the future. In the hour a DST change repeats, the later reading is taken when it is
 not in the future, else the earlier one; a time a DST change skips is read with the
-offset before the change. Years of ``%ExY`` are 2000-2099 (fail2ban narrows them to
-the current decade and the two before, reading its clock; this module reads none).
+offset before the change. Years of ``%ExY`` are 2000-2099 (fail2ban accepts 2000 up to
+the decade three years ahead of its clock, 2000-2029 in 2026; this module reads none).
 
 Where rempart deliberately differs from fail2ban (each is a fail2ban defect):
-``{DEFAULT}`` next to other patterns adds the default templates (fail2ban adds none);
-``{^LN-BEG}{EPOCH}`` anchors (fail2ban never matches it); a year-less February 29 read
-in a common year is taken in the year before instead of failing; with ``{NONE}`` after
-other patterns, a line without a date does not stop later lines from being read (in
-fail2ban it does); an unknown zone abbreviation makes the date invalid (fail2ban
-raises an uncaught KeyError).
+
+- ``{DEFAULT}`` next to other patterns adds the default templates (fail2ban adds none);
+- ``{^LN-BEG}{EPOCH}`` anchors (fail2ban never matches it);
+- a year-less February 29 read in a common year is taken in the year before (fail2ban
+  finds no time);
+- a year-less date with a zone, whose UTC time falls on another day, keeps its day when
+  taken in the year before (fail2ban moves it by a day);
+- dates are compared with ``now`` as instants, not as wall-clock readings (they differ
+  only around DST changes);
+- with ``{NONE}`` after other patterns, a line without a date does not stop later lines
+  from being read (in fail2ban it does);
+- an unknown zone abbreviation makes the date invalid (fail2ban raises an uncaught
+  KeyError), and an empty date text is no date (fail2ban reuses the previous time:
+  that is the caller's choice here).
 
 Speed: ``epoch`` results are cached by date text (fraction digits left out) for as
 long as ``now`` cannot change them, so consecutive lines of the same second cost a
@@ -65,7 +77,7 @@ dictionary lookup.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal
@@ -186,6 +198,8 @@ _UNBOUND = (
 )
 _DATE_TAG = re.compile(r"(?<!\\)\{DATE\}", re.IGNORECASE)
 _EPOCH_TAG = re.compile(r"(?<!\\)\{L?EPOCH\}", re.IGNORECASE)
+_TAI64N_TAG = re.compile(r"(?<!\\)\{TAI64N\}", re.IGNORECASE)
+_TAI64N = "@(?P<tai64n>[0-9a-f]{24})"
 _SHORT_EPOCH = r"\d{10,11}\b(?:\.\d{3,6})?"
 _LONG_EPOCH = r"\d{10,11}(?:\d{3}(?:\.\d{1,6}|\d{3})?)?"
 
@@ -280,7 +294,7 @@ def _zone_minutes(text: str) -> int | None:
 def fixed_zone(text: str) -> tzinfo | None:
     """The fixed-offset zone fail2ban reads in ``text`` (``UTC``, ``UTC+0200``, ``CEST``,
     ``+02:00``, ``-05``...), for fail2ban's ``logtimezone`` values; None if unknown."""
-    minutes = _zone_minutes(text.strip())
+    minutes = _zone_minutes(text.strip()) if text.strip() else None
     if minutes is None:
         return None
     return UTC if minutes == 0 else timezone(timedelta(minutes=minutes))
@@ -305,6 +319,8 @@ class DateTemplate:
     whole_key   some date field lies outside group 1: cache by the whole match
     text_key    ``epoch`` results are cached by the date text (``fields`` templates
                 whose fields all lie in the date text)
+    weight      fail2ban's preference when re-sorting: 100 for the anchored copies of
+                the default templates, else 1
     """
 
     name: str
@@ -316,6 +332,7 @@ class DateTemplate:
     fraction: int = 0
     whole_key: bool = False
     text_key: bool = False
+    weight: float = 1.0
 
 
 def _bad(pattern: str, reason: str) -> FilterError:
@@ -419,36 +436,39 @@ def _epoch_template(line_start: bool, long: bool, name: str) -> DateTemplate:
     return _compile(name, regex, False, True, kind)
 
 
-def _epoch_pattern_template(pattern: str, long: bool) -> DateTemplate:
-    """A regex holding ``{EPOCH}`` or ``{LEPOCH}``: the whole match is the date text."""
+def _tagged_template(pattern: str, kind: Kind) -> DateTemplate:
+    """A regex holding ``{EPOCH}``, ``{LEPOCH}`` or ``{TAI64N}`` (a rempart extension):
+    the whole match is the date text, the first tag's value is read."""
     source = pattern
     begin: bool | Literal["start"] = True
     if source.startswith("{^LN-BEG}"):
         source, begin = source[9:], "start"
     named = False
 
-    def value(_: re.Match[str]) -> str:  # the first one is the value read
+    def value(_: re.Match[str]) -> str:
         nonlocal named
-        if named:
-            return f"({_LONG_EPOCH if long else _SHORT_EPOCH})"
+        core = _TAI64N if kind == "tai64n" else _epoch_core(kind == "lepoch")
+        if named:  # later ones: the same regex, without the group name
+            return core.replace(f"?P<{kind.removeprefix('l')}>", "")
         named = True
-        return _epoch_core(long)
+        return core
 
-    regex = "(" + _EPOCH_TAG.sub(value, source) + ")"
-    return _compile(pattern, regex, begin, True, "lepoch" if long else "epoch")
+    tag = _TAI64N_TAG if kind == "tai64n" else _EPOCH_TAG
+    return _compile(pattern, "(" + tag.sub(value, source) + ")", begin, True, kind)
 
 
 def _tai64n_template(line_start: bool, name: str) -> DateTemplate:
-    regex = r"@(?P<tai64n>[0-9a-f]{24})"
-    return _compile(name, regex, "start" if line_start else False, True, "tai64n")
+    return _compile(name, _TAI64N, "start" if line_start else False, True, "tai64n")
 
 
 def _single_template(pattern: str, key: str) -> DateTemplate:
     """One datepattern line that is neither a keyword nor holds ``{DATE}``."""
+    if _TAI64N_TAG.search(pattern):
+        return _tagged_template(pattern, "tai64n")
     if "EPOCH" in key:
         long = "LEPOCH" in key
         if _EPOCH_TAG.search(pattern):
-            return _epoch_pattern_template(pattern, long)
+            return _tagged_template(pattern, "lepoch" if long else "epoch")
         if key in ("EPOCH", "{^LN-BEG}EPOCH", "^EPOCH", "LEPOCH", "{^LN-BEG}LEPOCH", "^LEPOCH"):
             return _epoch_template(key not in ("EPOCH", "LEPOCH"), long, pattern)
     if key in ("TAI64N", "{^LN-BEG}TAI64N", "^TAI64N"):
@@ -466,7 +486,7 @@ def _default_templates() -> tuple[DateTemplate, ...]:
     """fail2ban's default list: anchored copies first, then the templates themselves."""
     base = [_single_template(p, _key(p)) for p in _DEFAULT_PATTERNS]
     copies = [
-        _single_template("{^LN-BEG}" + p, _key("{^LN-BEG}" + p))
+        replace(_single_template("{^LN-BEG}" + p, _key("{^LN-BEG}" + p)), weight=100.0)
         for p in _DEFAULT_PATTERNS
         if not p.startswith(("{^LN-BEG}", "^"))
     ]
@@ -522,8 +542,10 @@ def _parse_datepattern(datepattern: str) -> tuple[tuple[DateTemplate, ...], bool
             templates.append(_single_template(pattern, key))
     if not templates:
         return _default_templates(), False
-    unique = {t.name: t for t in reversed(templates)}
-    return tuple(t for t in templates if unique[t.name] is t), False
+    unique: dict[str, DateTemplate] = {}
+    for template in templates:
+        unique.setdefault(template.name, template)  # the first of each name
+    return tuple(unique.values()), False
 
 
 def _group_spans(regex: str) -> list[list[int]] | None:
@@ -805,18 +827,39 @@ class DateHit:
     template: DateTemplate
 
 
+_Reserve = tuple[re.Match[str], int, tuple[int, int] | None]  # a match, its slot, its window
+
+
+class _Slot:
+    """A template in one detector's list, with its record (fail2ban's
+    ``DateDetectorTemplate``): wins, and where it last found a date."""
+
+    __slots__ = ("distance", "hits", "template")
+
+    def __init__(self, template: DateTemplate) -> None:
+        self.template = template
+        self.hits = 0
+        self.distance = 0x7FFFFFFF
+
+    @property
+    def weight(self) -> float:
+        return self.hits * self.template.weight / max(1, self.distance)
+
+
 class DateDetector:
     """Locate and read the dates of one log source (stateful: the previous line's
     template is tried first, as fail2ban does; use one detector per source)."""
 
     __slots__ = (
         "_cache",
-        "_distances",
+        "_current",
+        "_first_unused",
         "_hit",
         "_last",
         "_line",
         "_match",
-        "_templates",
+        "_slots",
+        "_streak",
         "_tz",
         "_window",
         "accepts_no_date",
@@ -829,34 +872,35 @@ class DateDetector:
             templates, self.accepts_no_date = _default_templates(), False
         else:
             templates, self.accepts_no_date = _parse_datepattern(datepattern)
-        self._templates = templates
+        self._slots = [_Slot(t) for t in templates]
+        self._first_unused = 0  # the first slot that never won
         self._tz = tz
-        # where each template last won (fail2ban keeps it for templates not anchored)
-        self._distances = [0x7FFFFFFF] * len(templates)
-        self._last = -1  # the template that won on the previous line with a date ...
+        self._last = -1  # the slot that won on the previous line with a date ...
+        self._current: DateTemplate | None = None  # ... its template ...
         self._match: re.Match[str] | None = None  # ... its match ...
         self._line = ""  # ... in that line ...
         self._window: tuple[int, int] | None = None  # ... where it was searched (None: all)
-        self._hit: DateHit | None = None  # ... and the hit returned for it
+        self._hit: DateHit | None = None  # ... the hit returned for it
+        self._streak = 0  # ... and its wins since, not yet counted in its slot
         self._cache: dict[str, tuple[DateTemplate, float | None, float, float]] = {}
 
     @property
     def templates(self) -> tuple[DateTemplate, ...]:
-        """The templates, in the order they are tried."""
-        return self._templates
+        """The templates, in the order they are tried now."""
+        return tuple(slot.template for slot in self._slots)
 
     def find(self, line: str) -> DateHit | None:
         """Where the date of ``line`` is; None when there is none."""
-        i = self._last
-        if i < 0:
+        template = self._current
+        if template is None:
             return self._search(line, -1, None)
-        template = self._templates[i]
         if not template.anchored:
-            return self._find_again(line, template, i)
+            return self._find_again(line, template, self._last)
         m = template.finder.search(line)
         if m is None:
-            return self._search(line, i, None)
-        self._match, self._line, self._window = m, line, None
+            return self._search(line, self._last, None)
+        self._match, self._line = m, line  # (the window stays None: anchored)
+        self._streak += 1
         start, end = m.span(1)
         hit = self._hit
         if hit is not None and hit.start == start and hit.end == end:
@@ -883,41 +927,79 @@ class DateDetector:
             m, skip = template.finder.search(line), i
         if m is None:
             return self._search(line, skip, None)
-        if len(self._templates) == 1 or m.span() == (pos, end):
-            return self._won(line, m, i, None if skip >= 0 else (pos, end))
-        return self._search(line, skip, (m, i))
+        window = None if skip >= 0 else (pos, end)
+        if len(self._slots) == 1 or m.span() == (pos, end):
+            return self._won(line, m, i, window)
+        return self._search(line, skip, (m, i, window))
 
-    def _search(
-        self, line: str, skip: int, reserve: tuple[re.Match[str], int] | None
-    ) -> DateHit | None:
+    def _search(self, line: str, skip: int, reserve: _Reserve | None) -> DateHit | None:
         """Try every template in order (fail2ban's rules for the winner)."""
-        templates = self._templates
-        last = len(templates) - 1
+        self._count_streak()
+        slots = self._slots
+        last = len(slots) - 1
         known = 1 if self._match is None else self._match.start()
-        for i, template in enumerate(templates):
+        for i, slot in enumerate(slots):
             if i == skip:
                 continue
-            m = template.finder.search(line)
+            m = slot.template.finder.search(line)
             if m is None:
                 continue
-            if i == last or template.anchored:
+            if i == last or slot.template.anchored:
                 return self._won(line, m, i)
             distance = m.start()
-            if distance > self._distances[i] or distance > known:
+            if distance > slot.distance or distance > known:
                 if reserve is None or distance < reserve[0].start():
-                    reserve = (m, i)
+                    reserve = (m, i, None)
                 continue
             return self._won(line, m, i)
         return None if reserve is None else self._won(line, *reserve)
 
+    def _count_streak(self) -> None:
+        """Count the wins ``find`` took the quick way into the winner's slot."""
+        if self._streak:
+            assert self._match is not None
+            slot = self._slots[self._last]
+            slot.hits += self._streak
+            slot.distance = self._match.start()
+            self._streak = 0
+
     def _won(
         self, line: str, m: re.Match[str], i: int, window: tuple[int, int] | None = None
     ) -> DateHit | None:
-        """Remember the winner; the hit (None when its date text is empty)."""
-        self._last, self._match, self._line, self._window = i, m, line, window
-        self._distances[i] = m.start()
+        """Record the winner (and move it up the list, as fail2ban does); the hit, None
+        when its date text is empty."""
+        self._count_streak()
+        slot = self._slots[i]
+        slot.hits += 1
+        slot.distance = m.start()
+        if self._first_unused == i:
+            self._first_unused += 1
+        if i and i != self._last:
+            i = self._move_up(i)
+        self._last, self._current = i, slot.template
+        self._match, self._line, self._window = m, line, window
         start, end = m.span(1)
-        return self._new_hit(start, end, self._templates[i])
+        return self._new_hit(start, end, slot.template)
+
+    def _move_up(self, num: int) -> int:
+        """fail2ban's re-sorting: a winner moves to the first slot that never won (or half
+        way up) when it weighs more there, else one step, else stays; its new index.
+
+        fail2ban also moves a template over one unused for 5 minutes by the wall clock;
+        rempart reads no clock, so only slots that never won count as unused."""
+        slots = self._slots
+        weight = slots[num].weight
+        pos = self._first_unused if self._first_unused < num else num // 2
+        if not (weight > slots[pos].weight or slots[pos].hits == 0):
+            if pos == num - 1:
+                return num
+            pos = num - 1
+            if not (weight > slots[pos].weight or slots[pos].hits == 0):
+                return num
+        slots.insert(pos, slots.pop(num))
+        while self._first_unused < len(slots) and slots[self._first_unused].hits:
+            self._first_unused += 1
+        return pos
 
     def _new_hit(self, start: int, end: int, template: DateTemplate) -> DateHit | None:
         hit = self._hit = DateHit(start, end, template) if start < end else None
@@ -979,7 +1061,10 @@ class DateDetector:
         if hit is self._hit and (line is self._line or line == self._line):
             if regex is hit.template.finder:
                 return self._match
-            return regex.search(line, *self._window) if self._window else regex.search(line)
+            window = self._window or (0, len(line))
+            m = regex.search(line, *window)
+            if m is not None and m.span(1) == (hit.start, hit.end):
+                return m
         for pos in range(hit.start, -1, -1):
             m = regex.search(line, pos)
             if m is not None and m.span(1) == (hit.start, hit.end):
@@ -991,7 +1076,7 @@ def _key_text(line: str, m: re.Match[str], template: DateTemplate) -> str:
     """The date text that decides the value: fraction digits left out."""
     start, end = m.span(0) if template.whole_key else m.span(1)
     if template.fraction:
-        f_start, f_end = m.span(template.fraction)
+        f_start, f_end = m.span("f")
         if f_start >= 0:
             return line[start:f_start] + line[f_end:end]
     return line[start:end]

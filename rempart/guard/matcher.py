@@ -18,9 +18,11 @@ Time of a failure: ``timestamp`` when given (journal), else the line's date, els
 last date seen if it is less than a minute before ``now`` (continuation lines), else
 ``now``. ``now`` also resolves year-less dates.
 
-Speed (this is the hot path): a line that contains none of the literal strings every
-rule requires is rejected with a few substring tests before any date or regex work;
-the failregexes run as one combined alternation (:mod:`rempart.guard.alternation`).
+Speed (this is the hot path): a line that contains none of the strings the rules
+require (:mod:`rempart.guard.literals`) is rejected by one search before any date or
+regex work (when the date can only be a prefix of the line; otherwise right after the
+date is cut out); per first character of the text the failregexes see, only the rules
+that can start with it are tried, each after a test of the strings it requires.
 
 Bounded time: lines (or multi-line buffers) longer than :data:`SHORT_LINE_LIMIT` are
 matched by the linear-time engine given as ``long_line_compiler`` (RE2 in production,
@@ -57,14 +59,13 @@ from typing import Any
 
 from rempart.addresses import parse_address
 from rempart.errors import FilterError, UnsafeRegexError
-from rempart.guard.alternation import Alternation, build_alternation
 from rempart.guard.connections import MAX_EVIDENCE, ConnectionCache, Groups
 from rempart.guard.dates import DateDetector, DateHit
 from rempart.guard.definition import FilterDefinition
-from rempart.guard.literals import required_literals
-from rempart.guard.redos import RegexRisk, check_regex
+from rempart.guard.literals import contains_any, literal_factors, required_literals
+from rempart.guard.redos import RegexRisk, check_regex, first_chars, nullable
 from rempart.guard.regex import expand_tags, merge_special_groups, special_groups
-from rempart.guard.regex_tree import is_anchored, parse_tree
+from rempart.guard.regex_tree import PROBES, is_anchored, parse_tree
 from rempart.model import Failure
 
 __all__ = [
@@ -82,11 +83,16 @@ PatternCompiler = Callable[[str], Any]
 
 # Longest line (or multi-line buffer) matched with Python's backtracking ``re``; longer
 # ones go to the linear-time engine. bench/matcher_micro.py --worst measures the worst
-# case of the fail2ban and rempart filters at this length.
-SHORT_LINE_LIMIT = 4096
+# hostile line of the fail2ban and rempart filters at this length: about 20 ms (70 ms at
+# 4096: the worst regexes are quadratic). OpenSSH truncates user names and hosts in its
+# messages (%.100s), so its lines stay far below.
+SHORT_LINE_LIMIT = 2048
 
 # a line without a date takes the last date seen if it is at most this old
 _LAST_DATE_MAX_AGE = 60.0
+# parsed addresses remembered per filter (attackers repeat themselves); cleared when full
+_ADDRESS_CACHE = 4096
+_UNKNOWN: Any = object()
 
 
 class LineKind(Enum):
@@ -110,17 +116,19 @@ IGNORED = LineResult(LineKind.IGNORED)
 TOO_LONG = LineResult(LineKind.TOO_LONG)
 
 _OPTIONS = ("prefregex", "failregex", "ignoreregex")
-_HIDDEN = frozenset({"matches", "nofail-matches", "content", "mlfpending"})
+_HIDDEN = ("matches", "nofail-matches", "mlfpending", "content")
 
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    """One failregex compiled for one engine."""
+    """One failregex compiled for one engine; ``needs``: strings all present in any buffer
+    it matches (a cheap test before the regex)."""
 
     pattern: Any
     alternatives: tuple[tuple[str, str], ...]
     tuples: tuple[tuple[str, str], ...]
     skiplines: tuple[str, ...]
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +138,9 @@ class _Rules:
     pref: Any
     fails: tuple[_Rule, ...]
     ignores: tuple[Any, ...]
-    combined: Any = None  # the failregexes as one alternation (Python engine only)
-    names: tuple[tuple[tuple[str, str], ...], ...] = ()
-    # per branch k: the unanchored failregexes before k (they may match further right)
-    earlier: tuple[tuple[int, ...], ...] = ()
+    # per first character of the buffer (ASCII): the failregexes that can match it, in
+    # order, as (index, anchored); anchored ones are tried with match() (Python engine)
+    by_first: Mapping[str, tuple[tuple[int, bool], ...]] | None = None
 
 
 def _linear(pattern: str) -> str:
@@ -186,6 +193,10 @@ class LineFilter:
         self._buffer: list[tuple[str, str]] = []  # (text seen by regexes, original line)
         self._last_dated: tuple[str, DateHit] | None = None
         self._last_time: float | None = None
+        self._addresses: dict[str, Any] = {}
+        self._helpers = tuple(
+            LineResult(LineKind.HELPER, regex=i) for i in range(len(definition.failregex))
+        )
 
     # ------------------------------------------------------------------ compiling
 
@@ -260,7 +271,7 @@ class LineFilter:
         )
         if multiline or any(option == "failregex" for option, _index in guarded):
             return rules
-        return _with_alternation(rules, expanded["failregex"])
+        return _with_dispatch(rules, expanded["failregex"])
 
     def _require_id(self, pref: list[Any], index: int, pattern: re.Pattern[str]) -> None:
         ids = {"ip4", "ip6", "dns", "fid", "mlfid"}
@@ -296,7 +307,7 @@ class LineFilter:
             ignores=tuple(compiled["ignoreregex"]),
         )
 
-    def _literals(self, expanded: dict[str, list[str]]) -> tuple[str, ...] | None:
+    def _literals(self, expanded: dict[str, list[str]]) -> Callable[[str], bool] | None:
         """Strings one of which every line that can reach a failregex contains."""
         patterns = list(expanded["failregex"])
         if expanded["ignoreregex"] and len(expanded["ignoreregex"]) < len(patterns) - 2:
@@ -309,7 +320,7 @@ class LineFilter:
             found |= literals
         # a string containing another is redundant
         kept = [s for s in found if not any(o != s and o in s for o in found)]
-        return tuple(sorted(kept, key=len))
+        return contains_any(tuple(sorted(kept, key=len)))
 
     # ------------------------------------------------------------------ matching
 
@@ -320,7 +331,7 @@ class LineFilter:
             timestamp is not None or (self._date_at_start and _starts_with_word(text))
         ):
             # the regexes will see a suffix of text: testing text itself is exact
-            if not _contains_any(text, quick):
+            if not quick(text):
                 return MISSED
             quick = None
         hit: DateHit | None = None
@@ -338,7 +349,7 @@ class LineFilter:
                 body = text[: hit.start] + text[hit.end :] if hit.start else text[hit.end :]
                 self._last_dated = (text, hit)
                 self._last_time = None
-        if quick is not None and not _contains_any(body, quick):
+        if quick is not None and not quick(body):
             return MISSED
         if self._maxlines > 1:
             return self._multiline(text, body, hit, now, timestamp)
@@ -374,7 +385,7 @@ class LineFilter:
         while True:
             found = _first(rules, buf, start)
             if found is None:
-                return MISSED if start == 0 else LineResult(LineKind.HELPER, regex=start - 1)
+                return MISSED if start == 0 else self._helpers[start - 1]
             index, groups = found
             if rules.ignores and _any(rules.ignores, buf):
                 return IGNORED
@@ -444,41 +455,44 @@ class LineFilter:
     ) -> LineResult | None:
         """The result of failregex ``index`` matching; None when it names no failure id."""
         if pre:
-            # the rule's groups win, but a group it did not capture keeps the prefix's value
-            merged = dict(pre)
-            merged.update((k, v) for k, v in groups.items() if v is not None or k not in pre)
-            groups = merged
+            groups = _with_prefix(pre, groups)
         mlfid = groups.get("mlfid")
         if mlfid is not None:
             groups = self._connections.merge(mlfid, groups, lines, now)
-            if groups.get("nofail"):
-                return LineResult(LineKind.HELPER, regex=index)
-        elif groups.get("nofail"):
-            return LineResult(LineKind.HELPER, regex=index)
-        else:
+        elif not groups.get("nofail"):
             groups["matches"] = lines
-        fid = groups.get("fid")
-        host = groups.get("ip4") or groups.get("ip6") or groups.get("dns")
+        if groups.get("nofail"):
+            return self._helpers[index]
+        host = _failure_id(groups)
         if host is None:
-            if fid is None:
-                if mlfid is None:
-                    return None
-                groups["mlfpending"] = 1
-                return LineResult(LineKind.HELPER, regex=index)
-            host = fid
-        elif fid is not None and fid != host:
-            groups["ip"] = host
-            host = fid
+            if mlfid is None:
+                return None
+            groups["mlfpending"] = 1  # a later line of the connection may name the address
+            return self._helpers[index]
         failure = Failure(
             host=host,
-            address=parse_address(host),
+            address=self._address(host),
             time=self._time(text, hit, now, timestamp),
             lines=tuple(groups.get("matches", lines)[-MAX_EVIDENCE:]),
             regex=index,
             user=groups.get("user"),
         )
-        captures = MappingProxyType({k: _frozen(v) for k, v in groups.items() if k not in _HIDDEN})
-        return LineResult(LineKind.MATCHED, (failure,), index, (captures,))
+        captures = groups.copy()
+        for hidden in _HIDDEN:
+            captures.pop(hidden, None)
+        users = captures.get("users")
+        if users is not None:
+            captures["users"] = frozenset(users)
+        return LineResult(LineKind.MATCHED, (failure,), index, (MappingProxyType(captures),))
+
+    def _address(self, host: str) -> Any:
+        addresses = self._addresses
+        address = addresses.get(host, _UNKNOWN)
+        if address is _UNKNOWN:
+            if len(addresses) >= _ADDRESS_CACHE:
+                addresses.clear()
+            address = addresses[host] = parse_address(host)
+        return address
 
     def _time(self, text: str, hit: DateHit | None, now: float, timestamp: float | None) -> float:
         if timestamp is not None:
@@ -499,11 +513,28 @@ class LineFilter:
         return self._last_time
 
 
-def _contains_any(text: str, literals: tuple[str, ...]) -> bool:
-    for literal in literals:  # noqa: SIM110 - hot path: faster than any() over a generator
-        if literal in text:
-            return True
-    return False
+def _with_prefix(pre: Groups, groups: Groups) -> Groups:
+    """The rule's groups over the prefregex's; a group the rule did not capture keeps the
+    prefregex's value."""
+    merged = {**pre, **groups}
+    for key, value in pre.items():
+        if value is not None and merged[key] is None:
+            merged[key] = value
+    return merged
+
+
+def _failure_id(groups: Groups) -> str | None:
+    """The failure id: the address (``ip4``, ``ip6``) or host name (``dns``), unless an
+    ``<F-ID>`` names something else (then the address is kept as ``ip``)."""
+    fid = groups.get("fid")
+    for name in ("ip4", "ip6", "dns"):
+        host = groups.get(name)
+        if host is not None:
+            if fid is not None and fid != host:
+                groups["ip"] = host
+                return str(fid)
+            return str(host)
+    return None if fid is None else str(fid)
 
 
 def _starts_with_word(text: str) -> bool:
@@ -521,14 +552,6 @@ def _dates_at_line_start(datepattern: str | None) -> bool:
     return bool(templates) and all(t.startswith("{^LN-BEG}") or t == "{NONE}" for t in templates)
 
 
-def _frozen(value: Any) -> Any:
-    if isinstance(value, set):
-        return frozenset(value)
-    if isinstance(value, list):
-        return tuple(value)
-    return value
-
-
 def _rule(pattern: Any) -> _Rule:
     names = list(pattern.groupindex)
     alternatives, tuples = special_groups(names)
@@ -536,48 +559,56 @@ def _rule(pattern: Any) -> _Rule:
     return _Rule(pattern, alternatives, tuples, skiplines)
 
 
-def _with_alternation(rules: _Rules, expanded: list[str]) -> _Rules:
-    """``rules`` with its failregexes also combined into one alternation, when possible."""
-    if len(expanded) < 2:
-        return rules
-    alternation = build_alternation(expanded)
-    if alternation is None:
-        return rules
-    try:
-        combined = _python(alternation.pattern, False)
-    except (re.error, OverflowError, RecursionError):
-        return rules
-    anchored = [is_anchored(parse_tree(p)[0]) for p in expanded]
-    earlier = tuple(tuple(j for j in range(k) if not anchored[j]) for k in range(len(expanded)))
-    return _Rules(
-        pref=rules.pref,
-        fails=rules.fails,
-        ignores=rules.ignores,
-        combined=combined,
-        names=alternation.groups,
-        earlier=earlier,
+def _with_dispatch(rules: _Rules, expanded: list[str]) -> _Rules:
+    """``rules`` with, per possible first character of the buffer, the failregexes that can
+    match (an anchored rule must match its first character), and each rule's required
+    strings. Most lines then try one or two rules instead of all of them."""
+    trees = [parse_tree(p)[0] for p in expanded]
+    anchored = [is_anchored(tree) for tree in trees]
+    firsts = [
+        first_chars(tree) if anchored[i] and not nullable(tree) else PROBES
+        for i, tree in enumerate(trees)
+    ]
+    by_first = {
+        chr(code): tuple((i, anchored[i]) for i in range(len(trees)) if chr(code) in firsts[i])
+        for code in range(128)
+    }
+    fails = tuple(
+        _Rule(r.pattern, r.alternatives, r.tuples, r.skiplines, _needs(expanded[i]))
+        for i, r in enumerate(rules.fails)
     )
+    return _Rules(rules.pref, fails, rules.ignores, MappingProxyType(by_first))
+
+
+def _needs(pattern: str) -> tuple[str, ...]:
+    """Up to three of the longest strings every match of ``pattern`` contains."""
+    singles = {next(iter(f)) for f in literal_factors(pattern) if len(f) == 1}
+    return tuple(sorted((s for s in singles if len(s) >= 3), key=len, reverse=True)[:3])
 
 
 def _first(rules: _Rules, buf: str, start: int) -> tuple[int, Groups] | None:
     """The first failregex (from index ``start``) that matches ``buf``, with its groups."""
-    if rules.combined is not None and start == 0:
-        m = rules.combined.search(buf)
-        if m is None:
-            return None
-        index = Alternation.branch(m.lastgroup)
-        for j in rules.earlier[index]:
-            mj = rules.fails[j].pattern.search(buf)
-            if mj is not None:
-                return j, _groups(rules.fails[j], mj.groupdict())
-        rule = rules.fails[index]
-        group = m.group
-        return index, _groups(rule, {orig: group(name) for name, orig in rules.names[index]})
-    for index in range(start, len(rules.fails)):
-        rule = rules.fails[index]
-        m = rule.pattern.search(buf)
-        if m is not None:
-            return index, _groups(rule, m.groupdict())
+    by_first = rules.by_first
+    fails = rules.fails
+    if by_first is None or start:
+        for index in range(start, len(fails)):
+            rule = fails[index]
+            m = rule.pattern.search(buf)
+            if m is not None:
+                return index, _groups(rule, m.groupdict())
+        return None
+    candidates = by_first.get(buf[0])
+    if candidates is None:  # not ASCII: every rule
+        candidates = tuple((i, False) for i in range(len(fails)))
+    for index, anchored in candidates:
+        rule = fails[index]
+        for need in rule.needs:
+            if need not in buf:
+                break
+        else:
+            m = rule.pattern.match(buf) if anchored else rule.pattern.search(buf)
+            if m is not None:
+                return index, _groups(rule, m.groupdict())
     return None
 
 

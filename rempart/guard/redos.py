@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rempart.guard.regex_tree import (
     PROBES,
     Alt,
+    Anchor,
     Backref,
     Chars,
     Cond,
@@ -79,11 +80,11 @@ def _walk(node: Node, risks: list[RegexRisk]) -> None:
 
 
 def _check_repeat(outer: Repeat, risks: list[RegexRisk]) -> None:
-    start = first_chars(outer.body)
+    start = _prefix(outer.body)
     for inner in _tails(outer.body):
-        shared = start & consumed_chars(inner.body)
-        if shared:
-            sample = _sample(shared)
+        inside = consumed_chars(inner.body)
+        if all(chars & inside for chars in start):
+            sample = _sample(start[0] & inside)
             risks.append(
                 RegexRisk(
                     True,
@@ -105,6 +106,28 @@ def _check_repeat(outer: Repeat, risks: list[RegexRisk]) -> None:
                     )
                 )
                 return
+
+
+def _prefix(node: Node) -> list[frozenset[str]]:
+    """Character sets of the first positions every round starts with: ``, arg\\d+`` gives
+    ``[',', ' ', 'a', 'r', 'g', digits]``. A repetition ending a round can take over the
+    next round's start only if it can take all of them."""
+    items: list[Node] = list(node.items) if isinstance(node, Seq) else [node]
+    out: list[frozenset[str]] = []
+    while items:
+        item = items.pop(0)
+        if isinstance(item, Seq):
+            items[:0] = item.items
+        elif isinstance(item, Chars):
+            out.append(item.chars)
+        elif isinstance(item, Anchor | Look):
+            continue
+        else:
+            if nullable(item):
+                return out or [first_chars(node)]
+            out.append(first_chars(item))
+            break
+    return out or [first_chars(node)]
 
 
 def _sample(chars: frozenset[str]) -> str:

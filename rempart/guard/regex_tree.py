@@ -45,10 +45,12 @@ _DOTALL = int(re.DOTALL)
 @dataclass(frozen=True, slots=True)
 class Chars:
     """One character out of ``chars`` (probe characters); ``literal`` when it is exactly one
-    case-sensitive character."""
+    case-sensitive character, ``exact`` the true set when it is a short case-sensitive list
+    of characters (``[iI]``)."""
 
     chars: frozenset[str]
     literal: str | None = None
+    exact: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +157,17 @@ def _chars(op: Any, av: Any, flags: int) -> Chars:
     fold = bool(flags & _IGNORECASE)
     if op is _c.LITERAL:
         char = chr(av)
-        chars = _fold(frozenset([char]), fold)
-        return Chars(chars, None if fold and len(chars) > 1 else char)
+        if fold:
+            return Chars(_fold(frozenset([char]), fold))
+        return Chars(frozenset([char]), char, frozenset([char]))
     if op is _c.NOT_LITERAL:
         return Chars(PROBES - _fold(frozenset([chr(av)]), fold))
     if op is _c.ANY:
         return Chars(PROBES if flags & _DOTALL else PROBES - {"\n"})
-    return Chars(_fold(_in(av), fold))
+    exact = None
+    if not fold and all(item_op is _c.LITERAL for item_op, _item in av):
+        exact = frozenset(chr(item) for _op, item in av)
+    return Chars(_fold(_in(av), fold), None, exact)
 
 
 def _fold(chars: frozenset[str], fold: bool) -> frozenset[str]:

@@ -223,16 +223,16 @@ class MergedConfig:
                     section, key, f"'%' must be followed by '%' or '(name)s', found {rest[:12]!r}"
                 )
             rest = rest[ref.end() :]
-            out.append(self._reference(section, key, ref.group(1).lower(), extra, depth))
+            out.append(self._reference(section, key, ref.group(1), extra, depth))
         return "".join(out)
 
     def _reference(
         self, section: str, key: str, name: str, extra: Mapping[str, str], depth: int
     ) -> str:
-        value = self._lookup(section, name, extra)
+        value = self._lookup(section, name.lower(), extra)
         if value is None and "/" in name:
             other, _, option = name.rpartition("/")
-            value = self._qualified(section, other, option)
+            value = self._qualified(section, other, option.lower())
         if value is None:
             raise self._error(section, key, f"%({name})s refers to an option that does not exist")
         return self.interpolate(section, key, value, extra, depth + 1)
