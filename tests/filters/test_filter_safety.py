@@ -3,7 +3,7 @@
 - every regex compiles under RE2 (no look-arounds, back-references or conditionals), so
   long lines are matched in linear time instead of being skipped;
 - every failregex is anchored at both ends, and every prefregex at both ends *of the whole
-  text* (``\\A`` … ``\\n?(?-m:$)``), so a line never starts or ends inside attacker text, even
+  text* (``\\A`` … ``\\r?\\n?(?-m:$)``), so a line never starts or ends inside attacker text, even
   when the long-line engine runs in multi-line mode;
 - the load-time regex check finds nothing to report;
 - a 1 MB line, and lines shaped to make a backtracking engine work hard, are handled within
@@ -23,7 +23,7 @@ from rempart.rules.engines import build_line_filter, re2_compiler
 
 CASES = [(name, mode) for name in shipped_filter_names() for mode in load_shipped(name).modes]
 NOW = 1_795_262_400.0  # 2026-11-21T12:00:00Z
-WHOLE_END = r"\n?(?-m:$)"
+WHOLE_END = r"\r?\n?(?-m:$)"
 
 
 def _regexes(name: str, mode: str) -> list[tuple[str, str]]:

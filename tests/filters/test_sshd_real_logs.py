@@ -28,18 +28,21 @@ EXPECTED = {
 SUCCESSFUL_SESSIONS = ("sshd[10666]", "sshd[10675]", "sshd[10697]", "sshd[10711]")
 
 
-def _lines(name: str) -> list[str]:
+def _lines(name: str, keep_cr: bool) -> list[str]:
     raw = (FIXTURES / "sshd" / name).read_bytes().decode()
-    return [line.removesuffix("\r") for line in raw.split("\n") if line]
+    return [line if keep_cr else line.removesuffix("\r") for line in raw.split("\n") if line]
 
 
+@pytest.mark.parametrize("keep_cr", [False, True], ids=["lf", "crlf-kept"])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 @pytest.mark.parametrize("mode", ["normal", "ddos", "extra", "aggressive"])
-def test_real_capture(name: str, mode: str) -> None:
+def test_real_capture(name: str, mode: str, keep_cr: bool) -> None:
+    """Also with the CR of `sshd -E`'s CRLF endings left on the lines (a source that
+    strips only LF): the same failures."""
     line_filter = build_line_filter(load_shipped("sshd").definition(mode))
     dated = name.endswith("syslog.log")
     failures = []
-    for line in _lines(name):
+    for line in _lines(name, keep_cr):
         result = line_filter.process(line, NOW, None if dated else NOW)
         failures += [(line, f) for f in result.failures]
     assert len(failures) == EXPECTED[name][mode]
