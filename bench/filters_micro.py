@@ -9,6 +9,12 @@ log source would feed it (journal-form samples with their timestamp). Reports li
 min / median / max over ``--repeat`` runs, and the failures found.
 
     .venv/bin/python bench/filters_micro.py [--lines N] [--repeat R] [--filter NAME] [--json]
+    .venv/bin/python bench/filters_micro.py --sshd-compare   # vs fail2ban's sshd.conf
+
+``--sshd-compare`` runs rempart's sshd filter and fail2ban's ``sshd.conf`` (the fixture copy),
+mode by mode, through the same matcher on the same generated auth log (bench/matcher_micro.py's
+seeded generator: 30 % failures of every kind, 10 % successes, 60 % other daemons), and
+reports lines/s and failures found by each.
 """
 
 from __future__ import annotations
@@ -71,13 +77,46 @@ def _run(name: str, mode: str, stream: list[tuple[str, float | None]]) -> tuple[
     return time.perf_counter() - began, found
 
 
+def _sshd_compare(lines: int, repeat: int) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from matcher_micro import generate  # the seeded realistic auth log
+
+    from rempart.rules.fail2ban import load_fail2ban_filter
+
+    conf = ROOT / "tests" / "fixtures" / "fail2ban" / "filters" / "sshd.conf"
+    stream: list[tuple[str, float | None]] = [(line, None) for line in generate(lines)]
+    print(f"{'filter':<32} {'lines':>8} {'failures':>9}  k lines/s min/median/max")
+    for mode in ("normal", "ddos", "extra", "aggressive"):
+        for label, definition in (
+            (f"rempart:sshd[mode={mode}]", load_shipped("sshd").definition(mode)),
+            (f"fail2ban:sshd[mode={mode}]", load_fail2ban_filter(conf, {"mode": mode})),
+        ):
+            runs = []
+            for _ in range(repeat):
+                line_filter = build_line_filter(definition)
+                began = time.perf_counter()
+                found = sum(len(line_filter.process(t, NOW, s).failures) for t, s in stream)
+                runs.append((time.perf_counter() - began, found))
+            rates = sorted(len(stream) / seconds / 1000 for seconds, _found in runs)
+            print(
+                f"{label:<32} {len(stream):>8} {runs[0][1]:>9}  "
+                f"{rates[0]:.1f} / {statistics.median(rates):.1f} / {rates[-1]:.1f}"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--filter", action="append", help="only this filter (repeatable)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sshd-compare", action="store_true", help="sshd vs fail2ban's")
     args = parser.parse_args()
+    if args.sshd_compare:
+        _sshd_compare(args.lines, args.repeat)
+        return
     rng = random.Random(20261121)
     results = []
     for name in args.filter or shipped_filter_names():

@@ -105,3 +105,10 @@ def test_wordpress_names_the_attacked_site() -> None:
     plain = line_filter.process(line.split(" ", 1)[1], now)
     assert [f.host for f in plain.failures] == ["192.0.2.7"]
     assert plain.captures[0]["vhost"] is None
+
+
+@pytest.mark.parametrize("name", shipped_filter_names())
+def test_samples_cover_ipv4_and_ipv6(name: str) -> None:
+    hosts = {s.host for s in load_shipped(name).samples if s.match and s.host}
+    assert any(":" in h for h in hosts), f"{name}: no IPv6 failure sample"
+    assert any("." in h and ":" not in h for h in hosts), f"{name}: no IPv4 failure sample"
