@@ -308,6 +308,14 @@ TEMPLATES = (
         ("xmlrpc", "aggressive"),
         _apache_access,
     ),
+    Template(
+        "wordpress",
+        'web wp-asso[{pid}]: {addr} - {a} [21/Nov/2026:10:00:00 +0000] "POST /blog/wp-login.php '
+        'HTTP/1.1" 200 4523 "{b}" "{b}"',
+        ("normal", "aggressive"),
+        _nginx_access,
+        journal=True,
+    ),
     # sympa: the typed e-mail before the client (the failure line follows, same process)
     # -> see test_sympa_failure_takes_the_client_of_its_own_request
     # mariadb: the user name before the address
