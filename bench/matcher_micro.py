@@ -147,10 +147,10 @@ def generate(count: int, seed: int = 42, fresh: bool = False) -> list[str]:
 def _run(line_filter: LineFilter, lines: list[str]) -> tuple[float, Counter[str]]:
     process = line_filter.process
     kinds: Counter[str] = Counter()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on the machine do not count
     for text in lines:
         kinds[process(text, NOW).kind.value] += 1
-    return time.perf_counter() - started, kinds
+    return time.process_time() - started, kinds
 
 
 def throughput(args: argparse.Namespace) -> None:

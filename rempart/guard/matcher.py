@@ -514,13 +514,13 @@ class LineFilter:
 
 
 def _with_prefix(pre: Groups, groups: Groups) -> Groups:
-    """The rule's groups over the prefregex's; a group the rule did not capture keeps the
-    prefregex's value."""
-    merged = {**pre, **groups}
+    """The rule's groups (updated in place) over the prefregex's; a group the rule did not
+    capture keeps the prefregex's value."""
+    get = groups.get
     for key, value in pre.items():
-        if value is not None and merged[key] is None:
-            merged[key] = value
-    return merged
+        if get(key) is None:
+            groups[key] = value
+    return groups
 
 
 def _failure_id(groups: Groups) -> str | None:
@@ -542,14 +542,22 @@ def _starts_with_word(text: str) -> bool:
     return first.isalnum() or first == "_"
 
 
+# a capturing group in a date template: the date is that group, maybe not at its start
+_PLAIN_GROUP = re.compile(r"(?<!\\)\((?!\?)")
+
+
 def _dates_at_line_start(datepattern: str | None) -> bool:
     """True when every date template is anchored at the line start (``{^LN-BEG}``: after at
-    most two non-word characters), so a line starting with a word character loses only a
-    prefix when its date is cut out; ``{NONE}`` cuts nothing."""
+    most two non-word characters) and is the date as a whole (no capturing group choosing
+    a part), so a line starting with a word character loses only a prefix when its date is
+    cut out; ``{NONE}`` cuts nothing."""
     if datepattern is None:
         return False
     templates = [t.strip() for t in datepattern.split("\n") if t.strip()]
-    return bool(templates) and all(t.startswith("{^LN-BEG}") or t == "{NONE}" for t in templates)
+    return bool(templates) and all(
+        t == "{NONE}" or (t.startswith("{^LN-BEG}") and not _PLAIN_GROUP.search(t))
+        for t in templates
+    )
 
 
 def _rule(pattern: Any) -> _Rule:

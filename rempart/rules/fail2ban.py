@@ -14,6 +14,8 @@ How fail2ban builds a filter, and so how this loader does:
 
 Conditional keys (``[Init?family=inet6]``: ``x?family=inet6``) are used when the
 arguments satisfy their condition (``family=inet6``), else the plain ``x`` is used.
+``usedns = no`` in the filter turns ``<HOST>`` into ``<ADDR>`` (addresses only), as
+fail2ban does; other values keep host names, which rempart never resolves.
 
 Errors are :class:`~rempart.errors.FilterError` naming the file and the option.
 """
@@ -175,6 +177,13 @@ def _definition(
             problem="option failregex: no regular expression (the filter would match nothing)",
         )
     datepattern = (values.get("datepattern") or "").strip() or None
+    if (values.get("usedns") or "").strip().lower() == "no":
+        # fail2ban's usedns = no: <HOST> matches addresses only
+        failregex = tuple(r.replace("<HOST>", "<ADDR>") for r in failregex)
+        values = {
+            k: v.replace("<HOST>", "<ADDR>") if k in ("prefregex", "ignoreregex") else v
+            for k, v in values.items()
+        }
     name = path.name
     for suffix in (".conf", ".local"):
         name = name.removesuffix(suffix)

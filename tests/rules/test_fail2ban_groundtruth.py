@@ -12,6 +12,7 @@ fields.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -127,6 +128,7 @@ class Reader:
                 self.walk.outcomes[(filename, lineno, _key(real))] = Outcome(result)
 
 
+@functools.cache
 def _walk(name: str) -> Walk:
     """Feed ``name``'s sample logs like fail2ban's samplestestcase.py does."""
     reader = Reader(Walk(name), files=[name])
@@ -182,6 +184,7 @@ def _compare(record: dict[str, Any], outcome: Outcome | None) -> str | None:
     return None
 
 
+@functools.cache
 def _records() -> list[dict[str, Any]]:
     with (DATA / "groundtruth.jsonl").open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]

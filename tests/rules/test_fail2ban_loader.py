@@ -198,6 +198,11 @@ def test_errors_name_the_file_and_option(text: str, message: str) -> None:
         load({"demo.conf": text})
 
 
+def test_usedns_no_matches_addresses_only() -> None:
+    files = {"demo.conf": "[Definition]\nusedns = no\nfailregex = ^from <HOST>$\n"}
+    assert load(files).failregex == ("^from <ADDR>$",)
+
+
 def test_missing_file() -> None:
     with pytest.raises(FilterError, match=r"nothere\.conf.*cannot read"):
         load({}, name="nothere")

@@ -216,3 +216,28 @@ def test_captures_of_custom_groups() -> None:
     assert result.failures[0].user == "bob"
     fallback = f.process("x 22  alice admin 192.0.2.4", NOW)  # no user: the alternative fills in
     assert fallback.failures[0].user == "alice"
+
+
+@pytest.mark.parametrize(
+    ("datepattern", "at_start"),
+    [
+        ("{^LN-BEG}", True),
+        ("{^LN-BEG}%ExY(?P<_sep>[-/.])%m(?P=_sep)%d", True),
+        ("{NONE}", True),
+        ("{^LN-BEG}TAI64N\n{^LN-BEG}", True),
+        ("{^LN-BEG}x({DATE})", False),  # the date is the group, after "x"
+        ("^[^\\[]*\\[({DATE})", False),
+        (None, False),  # default templates search the whole line
+    ],
+)
+def test_raw_line_prefilter_only_when_dates_are_prefixes(datepattern: str, at_start: bool) -> None:
+    from rempart.guard.matcher import _dates_at_line_start
+
+    assert _dates_at_line_start(datepattern) is at_start
+
+
+def test_literal_split_by_a_date_is_still_seen() -> None:
+    # fail2ban's idiom: a bracketed date leaves "[]"; the required "[] " spans the cut
+    f = make(r"^<HOST> - \S+ \[\] \"GET ", datepattern=r"^[^\[]*\[({DATE})")
+    line = '192.0.2.8 - - [21/Nov/2026:09:43:12 +0000] "GET / HTTP/1.1" 401'
+    assert f.process(line, NOW).failures[0].host == "192.0.2.8"
