@@ -858,6 +858,7 @@ class DateDetector:
         "_last",
         "_line",
         "_match",
+        "_minutes",
         "_slots",
         "_streak",
         "_tz",
@@ -883,6 +884,7 @@ class DateDetector:
         self._hit: DateHit | None = None  # ... the hit returned for it
         self._streak = 0  # ... and its wins since, not yet counted in its slot
         self._cache: dict[str, tuple[DateTemplate, float | None, float, float]] = {}
+        self._minutes: dict[tuple[object, ...], tuple[float, float, float]] = {}
 
     @property
     def templates(self) -> tuple[DateTemplate, ...]:
@@ -1045,11 +1047,49 @@ class DateDetector:
         m = self._match_for(line, hit)
         if m is None:
             return None
-        value, lo, hi = _evaluate(hit.template, m, self._tz, now)
+        if hit.template.kind == "fields" and "S" in m.re.groupindex:
+            value, lo, hi = self._by_minute(hit.template, m, now)
+        else:
+            value, lo, hi = _evaluate(hit.template, m, self._tz, now)
         if len(self._cache) >= _CACHE_LIMIT:
             self._cache.clear()
         self._cache[key] = (hit.template, value, lo, hi)
         return value
+
+    def _by_minute(self, template: DateTemplate, m: re.Match[str], now: float) -> Resolved:
+        """The date of a match through a cache of minutes: reading a date costs a dict
+        lookup when its minute was read before (logs rarely repeat a second, but often a
+        minute). Exact: a minute is cached only when its 60 seconds read as the minute's
+        start plus the seconds for every ``now`` in the cached range."""
+        groups = m.groupdict()
+        seconds = groups.pop("S")
+        groups.pop("f", None)
+        if seconds is None or not seconds.isdigit():
+            return _evaluate(template, m, self._tz, now)
+        key = (template, *groups.items())
+        cached = self._minutes.get(key)
+        if cached is None or not cached[1] <= now < cached[2]:
+            cached = self._minute(template, groups, now)
+            if cached is None:
+                return _evaluate(template, m, self._tz, now)
+            if len(self._minutes) >= _CACHE_LIMIT:
+                self._minutes.clear()
+            self._minutes[key] = cached
+        base, lo, hi = cached
+        return base + int(seconds), lo, hi
+
+    def _minute(
+        self, template: DateTemplate, groups: dict[str, str | None], now: float
+    ) -> tuple[float, float, float] | None:
+        try:
+            first, lo0, hi0 = _resolve(_read_fields({**groups, "S": "00"}), self._tz, now)
+            last, lo1, hi1 = _resolve(_read_fields({**groups, "S": "59"}), self._tz, now)
+        except (ValueError, OverflowError):
+            return None
+        lo, hi = max(lo0, lo1), min(hi0, hi1)
+        if first is None or last is None or last - first != 59 or not lo <= now < hi:
+            return None
+        return first, lo, hi
 
     def _match_for(
         self, line: str, hit: DateHit, regex: re.Pattern[str] | None = None

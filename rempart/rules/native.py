@@ -1,6 +1,6 @@
 """rempart's own filter format: one TOML file per service, rules and evidence together.
 
-A filter file looks like this (the full reference is docs/reference/filter-format.md)::
+A filter file looks like this (the full reference is docs/reference/filters.md)::
 
     name = "sshd"
     description = { en = "OpenSSH server", fr = "Serveur OpenSSH" }
@@ -24,8 +24,11 @@ A filter file looks like this (the full reference is docs/reference/filter-forma
 
     [[samples]]                           # evidence, walked by tests/filters
     line = "..."
-    match = true
-    host = "192.0.2.1"
+    match = true                          # the line completes exactly one failure
+    host = "192.0.2.1"                    # optional checks: host, user, time (ISO 8601)
+    modes = ["ddos", "aggressive"]        # default: every mode
+    source_time = "2026-11-21T09:43:12Z"  # optional: fed as a journal entry with this time
+                                          # (for date-less lines: journal, ``sshd -E``)
 
 Regexes use fail2ban's tags (``<HOST>``, ``<ADDR>``, ``<F-USER>``…). Unknown keys
 are errors, so a typo never silently disables a rule.

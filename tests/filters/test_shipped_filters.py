@@ -2,6 +2,7 @@
 
 Samples of one filter share one LineFilter per mode, in file order, so multi-line
 rules (a failure completed by a later line of the same connection) are tested too.
+A sample with ``source_time`` is fed as a journal entry (the time comes with the line).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from rempart.guard.matcher import LineFilter
+from rempart.guard.matcher import LineFilter, LineKind, LineResult
 from rempart.rules.catalog import load_shipped, shipped_filter_names
-from rempart.rules.native import NativeFilter
+from rempart.rules.engines import build_line_filter
+from rempart.rules.native import NativeFilter, Sample
 
 CASES = [(name, mode) for name in shipped_filter_names() for mode in load_shipped(name).modes]
 
@@ -23,16 +25,23 @@ def _epoch(text: str, tz: ZoneInfo) -> float:
     return (dt if dt.tzinfo else dt.replace(tzinfo=tz)).timestamp()
 
 
-def _walk(native: NativeFilter, mode: str) -> list[str]:
+def _results(native: NativeFilter, mode: str) -> list[tuple[int, Sample, LineResult]]:
+    """(index, sample, result) for the samples of ``mode``, fed in file order."""
     tz = ZoneInfo(native.sample_timezone)
     now = _epoch(native.sample_now, tz) if native.sample_now else 1_795_000_000.0
-    line_filter = LineFilter(native.definition(mode), tz=tz)
-    problems = []
+    line_filter: LineFilter = build_line_filter(native.definition(mode), tz)
+    out = []
     for i, sample in enumerate(native.samples):
-        if mode not in sample.modes:
-            continue
-        stamp = _epoch(sample.source_time, tz) if sample.source_time else None
-        result = line_filter.process(sample.line, now, stamp)
+        if mode in sample.modes:
+            stamp = _epoch(sample.source_time, tz) if sample.source_time else None
+            out.append((i, sample, line_filter.process(sample.line, now, stamp)))
+    return out
+
+
+def _problems(native: NativeFilter, mode: str) -> list[str]:
+    tz = ZoneInfo(native.sample_timezone)
+    problems = []
+    for i, sample, result in _results(native, mode):
         where = f"samples[{i}] {sample.line[:90]!r}"
         if not sample.match:
             if result.failures:
@@ -55,24 +64,51 @@ def _walk(native: NativeFilter, mode: str) -> list[str]:
 def test_samples(name: str, mode: str) -> None:
     native = load_shipped(name)
     assert native.samples, f"{name} has no samples"
-    problems = _walk(native, mode)
+    problems = _problems(native, mode)
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize(("name", "mode"), CASES)
+def test_every_rule_has_a_matching_sample(name: str, mode: str) -> None:
+    """Each failregex of each mode matches at least one sample line of that mode: as a
+    failure, or as a helper (a success, the end of a connection, a pending failure)."""
+    native = load_shipped(name)
+    hit = {
+        result.regex
+        for _i, _sample, result in _results(native, mode)
+        if result.kind in (LineKind.MATCHED, LineKind.HELPER)
+    }
+    missing = set(range(len(native.definition(mode).failregex))) - hit
+    assert not missing, f"{name}[mode={mode}]: rules without a matching sample: {sorted(missing)}"
+
+
 @pytest.mark.parametrize("name", shipped_filter_names())
-def test_every_rule_has_a_matching_sample(name: str) -> None:
-    """Each failregex of each mode is exercised by at least one matching sample."""
+def test_every_mode_has_positive_and_negative_samples(name: str) -> None:
     native = load_shipped(name)
     for mode in native.modes:
-        tz = ZoneInfo(native.sample_timezone)
-        now = _epoch(native.sample_now, tz) if native.sample_now else 1_795_000_000.0
-        line_filter = LineFilter(native.definition(mode), tz=tz)
-        hit = set()
-        for sample in native.samples:
-            if mode in sample.modes:
-                result = line_filter.process(sample.line, now)
-                hit.update(f.regex for f in result.failures)
-        missing = set(range(len(native.definition(mode).failregex))) - hit
-        assert not missing, (
-            f"{name}[mode={mode}]: rules without a matching sample: {sorted(missing)}"
-        )
+        kinds = {s.match for s in native.samples if mode in s.modes}
+        assert kinds == {True, False}, f"{name}[mode={mode}]: needs samples that match and not"
+
+
+def test_wordpress_names_the_attacked_site() -> None:
+    """The virtual host is captured (F-VHOST) so the admin knows which member's site it is."""
+    native = load_shipped("wordpress")
+    line_filter = build_line_filter(native.definition("aggressive"))
+    now = _epoch("2026-11-21T12:00:00Z", ZoneInfo("UTC"))
+    line = (
+        'blog.example.org:443 192.0.2.7 - - [21/Nov/2026:09:50:02 +0000] "POST /xmlrpc.php '
+        'HTTP/1.1" 200 512 "-" "-"'
+    )
+    result = line_filter.process(line, now)
+    assert [f.host for f in result.failures] == ["192.0.2.7"]
+    assert result.captures[0]["vhost"] == "blog.example.org:443"
+    plain = line_filter.process(line.split(" ", 1)[1], now)
+    assert [f.host for f in plain.failures] == ["192.0.2.7"]
+    assert plain.captures[0]["vhost"] is None
+
+
+@pytest.mark.parametrize("name", shipped_filter_names())
+def test_samples_cover_ipv4_and_ipv6(name: str) -> None:
+    hosts = {s.host for s in load_shipped(name).samples if s.match and s.host}
+    assert any(":" in h for h in hosts), f"{name}: no IPv6 failure sample"
+    assert any("." in h and ":" not in h for h in hosts), f"{name}: no IPv4 failure sample"
