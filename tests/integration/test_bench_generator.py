@@ -1,9 +1,10 @@
 """The auth-log generator behind the replay benchmark (bench/gen_authlog.py).
 
-It is deterministic, its lines carry real OpenSSH wording (compared with real lines in
-tests/fixtures/bench), its truth file agrees with its lines, the bundled sample is what the
-documented command generates, and ``bench/run_all.py --quick`` parses. The benchmark itself
-is not run here (see bench/README.md).
+It is deterministic; its lines carry real OpenSSH wording (compared with the real OpenSSH 9.2
+capture in tests/fixtures/sshd and fail2ban's sshd test log in tests/fixtures/fail2ban); its
+truth file agrees with its lines; the bundled sample is what the documented command
+generates; and ``bench/run_all.py --quick`` parses. The benchmark itself is not run here
+(see bench/README.md).
 """
 
 from __future__ import annotations
@@ -244,8 +245,8 @@ def _shapes(path: Path) -> set[str]:
 
 
 def test_sshd_lines_use_real_openssh_wording(made: dict[str, tuple[Path, Path]]) -> None:
-    real = _shapes(FIXTURES / "bench/sshd-real-syslog.log") | _shapes(
-        FIXTURES / "bench/fail2ban-sshd.log"
+    real = _shapes(FIXTURES / "sshd/sshd-real-syslog.log") | _shapes(
+        FIXTURES / "fail2ban/logs/sshd"
     )
     assert not _FROM_SOURCES & real, "drop entries the reference files now contain"
     log, truth = made["classic"]
