@@ -855,12 +855,14 @@ class DateDetector:
         "_current",
         "_first_unused",
         "_hit",
+        "_hours",
         "_last",
         "_line",
         "_match",
         "_minutes",
         "_slots",
         "_streak",
+        "_tails",
         "_tz",
         "_window",
         "accepts_no_date",
@@ -885,6 +887,9 @@ class DateDetector:
         self._streak = 0  # ... and its wins since, not yet counted in its slot
         self._cache: dict[str, tuple[DateTemplate, float | None, float, float]] = {}
         self._minutes: dict[tuple[object, ...], tuple[float, float, float]] = {}
+        self._hours: dict[tuple[object, ...], tuple[float, float, float]] = {}
+        # (template, date text without its final two-digit seconds) -> a minute's reading
+        self._tails: dict[tuple[DateTemplate, str], tuple[float, float, float]] = {}
 
     @property
     def templates(self) -> tuple[DateTemplate, ...]:
@@ -1027,6 +1032,10 @@ class DateDetector:
         cached = self._cache.get(key)
         if cached is not None and cached[0] is template and cached[2] <= now < cached[3]:
             return cached[1]
+        seconds = key[-2:]
+        minute = self._tails.get((template, key[:-2]))
+        if minute is not None and minute[1] <= now < minute[2] and seconds.isdigit():
+            return minute[0] + int(seconds)  # a known minute: no regex, no datetime
         return self._evaluate(line, hit, now, key)
 
     def _epoch_of_match(self, line: str, hit: DateHit, now: float) -> float | None:
@@ -1063,7 +1072,7 @@ class DateDetector:
         start plus the seconds for every ``now`` in the cached range."""
         groups = m.groupdict()
         seconds = groups.pop("S")
-        groups.pop("f", None)
+        fraction = groups.pop("f", None)
         if seconds is None or not seconds.isdigit():
             return _evaluate(template, m, self._tz, now)
         key = (template, *groups.items())
@@ -1076,18 +1085,52 @@ class DateDetector:
                 self._minutes.clear()
             self._minutes[key] = cached
         base, lo, hi = cached
+        s_start, s_end = m.span("S")
+        if s_end == m.end(1) and s_end - s_start == 2 and fraction is None:
+            # the seconds end the date text: later dates of this minute are found by their
+            # text alone (see epoch)
+            if len(self._tails) >= _CACHE_LIMIT:
+                self._tails.clear()
+            self._tails[(template, m.string[m.start(1) : s_start])] = cached
         return base + int(seconds), lo, hi
 
     def _minute(
         self, template: DateTemplate, groups: dict[str, str | None], now: float
     ) -> tuple[float, float, float] | None:
+        """The reading of a minute's start and the range of ``now`` it holds for, through
+        a cache of hours (one hour's readings are its start plus 60 s a minute when its
+        first and last seconds are 3,599 s apart: no offset change inside)."""
+        minutes = groups.get("M")
+        if minutes is None or not minutes.isdigit():
+            return self._span(groups, {"S": "00"}, {"S": "59"}, 59, now)
+        key = (template, *((k, v) for k, v in groups.items() if k != "M"))
+        hour = self._hours.get(key)
+        if hour is None or not hour[1] <= now < hour[2]:
+            hour = self._span(groups, {"M": "00", "S": "00"}, {"M": "59", "S": "59"}, 3599, now)
+            if hour is None:
+                return self._span(groups, {"S": "00"}, {"S": "59"}, 59, now)
+            if len(self._hours) >= _CACHE_LIMIT:
+                self._hours.clear()
+            self._hours[key] = hour
+        return hour[0] + 60 * int(minutes), hour[1], hour[2]
+
+    def _span(
+        self,
+        groups: dict[str, str | None],
+        first_fields: dict[str, str],
+        last_fields: dict[str, str],
+        length: int,
+        now: float,
+    ) -> tuple[float, float, float] | None:
+        """The reading of a span's first second, when its last one reads ``length`` s
+        later for every ``now`` of the returned range (else None)."""
         try:
-            first, lo0, hi0 = _resolve(_read_fields({**groups, "S": "00"}), self._tz, now)
-            last, lo1, hi1 = _resolve(_read_fields({**groups, "S": "59"}), self._tz, now)
+            first, lo0, hi0 = _resolve(_read_fields({**groups, **first_fields}), self._tz, now)
+            last, lo1, hi1 = _resolve(_read_fields({**groups, **last_fields}), self._tz, now)
         except (ValueError, OverflowError):
             return None
         lo, hi = max(lo0, lo1), min(hi0, hi1)
-        if first is None or last is None or last - first != 59 or not lo <= now < hi:
+        if first is None or last is None or last - first != length or not lo <= now < hi:
             return None
         return first, lo, hi
 

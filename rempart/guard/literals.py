@@ -176,6 +176,11 @@ def contains_any(strings: tuple[str, ...]) -> Callable[[str], bool]:
     return lambda text: search(text) is not None
 
 
+def trie_pattern(strings: tuple[str, ...]) -> str:
+    """A regex matching any of ``strings``, common prefixes factored out."""
+    return _trie(sorted(set(strings)))
+
+
 def _trie(strings: list[str]) -> str:
     """A regex matching any of ``strings`` (sorted), common prefixes factored out."""
     if "" in strings:

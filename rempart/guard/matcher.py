@@ -50,19 +50,20 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from enum import Enum
+from itertools import compress
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from rempart.addresses import parse_address
 from rempart.errors import FilterError, UnsafeRegexError
 from rempart.guard.connections import MAX_EVIDENCE, ConnectionCache, Groups
 from rempart.guard.dates import DateDetector, DateHit
 from rempart.guard.definition import FilterDefinition
-from rempart.guard.literals import contains_any, literal_factors, required_literals
+from rempart.guard.literals import contains_any, literal_factors, required_literals, trie_pattern
 from rempart.guard.redos import RegexRisk, check_regex, first_chars, nullable
 from rempart.guard.regex import expand_tags, merge_special_groups, special_groups
 from rempart.guard.regex_tree import PROBES, is_anchored, parse_tree
@@ -103,12 +104,29 @@ class LineKind(Enum):
     TOO_LONG = "too-long"  # over the length limit and no linear-time engine for it
 
 
-@dataclass(frozen=True, slots=True)
-class LineResult:
+class LineResult(NamedTuple):
+    """What one line was. ``raw`` holds each failure's groups as captured (a private
+    snapshot); :attr:`captures` is the public view of them, built only when asked for
+    (the replay and the agent never need it, so the hot path does not pay for it).
+    A NamedTuple: built for every matching line, and cheaper to build than a dataclass."""
+
     kind: LineKind
     failures: tuple[Failure, ...] = ()
     regex: int = -1
-    captures: tuple[Mapping[str, Any], ...] = ()
+    raw: tuple[Groups, ...] = ()
+
+    @property
+    def captures(self) -> tuple[Mapping[str, Any], ...]:
+        """The groups each failure captured (``user``, ``users``, ``fport``, ``<F-XXX>``…)."""
+        return tuple(_public(groups) for groups in self.raw)
+
+
+def _public(groups: Groups) -> Mapping[str, Any]:
+    captures = {k: v for k, v in groups.items() if k not in _HIDDEN}
+    users = captures.get("users")
+    if users is not None:
+        captures["users"] = frozenset(users)
+    return MappingProxyType(captures)
 
 
 MISSED = LineResult(LineKind.MISSED)
@@ -116,19 +134,22 @@ IGNORED = LineResult(LineKind.IGNORED)
 TOO_LONG = LineResult(LineKind.TOO_LONG)
 
 _OPTIONS = ("prefregex", "failregex", "ignoreregex")
+# lines that do not start with a word character (their date may not be a prefix)
+_NOT_WORD_START = re.compile(r"(?!\w)").match
+_TRIM = " \t:;,.[](){}<>\"'=-"
 _HIDDEN = ("matches", "nofail-matches", "mlfpending", "content")
 
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    """One failregex compiled for one engine; ``needs``: strings all present in any buffer
-    it matches (a cheap test before the regex)."""
+    """One failregex compiled for one engine; ``needs``: sets of strings, one string of
+    each present in any buffer it matches (a cheap test before the regex)."""
 
     pattern: Any
     alternatives: tuple[tuple[str, str], ...]
     tuples: tuple[tuple[str, str], ...]
     skiplines: tuple[str, ...]
-    needs: tuple[str, ...] = ()
+    needs: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,8 +207,10 @@ class LineFilter:
         self.long_lines_supported = self._long is not None
         guarded = self._guard(risks, expanded, long_line_compiler)
         self._short = self._compile_short(expanded, guarded, multiline)
+        self._required: tuple[str, ...] = ()
         self._quick = None if multiline else self._literals(expanded)
         self._date_at_start = _dates_at_line_start(definition.datepattern)
+        self._prefilter_search = self._make_prefilter()
         self._early_ignore = len(self._short.ignores) < len(self._short.fails) - 2
         self._connections = connections or ConnectionCache()
         self._buffer: list[tuple[str, str]] = []  # (text seen by regexes, original line)
@@ -308,7 +331,8 @@ class LineFilter:
         )
 
     def _literals(self, expanded: dict[str, list[str]]) -> Callable[[str], bool] | None:
-        """Strings one of which every line that can reach a failregex contains."""
+        """A test for the strings one of which every line that can reach a failregex
+        contains (also kept, as ``_required``, for :meth:`candidates`)."""
         patterns = list(expanded["failregex"])
         if expanded["ignoreregex"] and len(expanded["ignoreregex"]) < len(patterns) - 2:
             patterns += expanded["ignoreregex"]  # an early ignore is reported as IGNORED
@@ -319,14 +343,50 @@ class LineFilter:
                 return None
             found |= literals
         # a string containing another is redundant
-        kept = [s for s in found if not any(o != s and o in s for o in found)]
-        return contains_any(tuple(sorted(kept, key=len)))
+        kept = tuple(
+            sorted((s for s in found if not any(o != s and o in s for o in found)), key=len)
+        )
+        self._required = kept
+        return contains_any(kept)
+
+    def candidates(self, texts: list[str]) -> Iterable[int]:
+        """Indexes (in order) of the lines of ``texts`` worth a full :meth:`process`; the
+        others are lines ``process`` would call missed without looking further (no date
+        read, no state changed), so a caller holding many lines (a replay, a burst) may
+        skip them. The test runs in C: about 0.7 µs a line against ~2 µs for ``process``.
+
+        Exact: it is the required-strings test ``process`` applies first, on lines whose
+        date can only be a prefix (they start with a word character); every other line is
+        a candidate. Filters without that test return every index.
+        """
+        search = self._prefilter_search
+        if search is None:
+            return range(len(texts))
+        wanted = compress(range(len(texts)), map(search, texts))
+        odd = list(compress(range(len(texts)), map(_NOT_WORD_START, texts)))
+        if not odd:
+            return wanted
+        return sorted(set(wanted).union(odd))
+
+    def _make_prefilter(self) -> Callable[[str], object] | None:
+        """Search for any required string, trimmed of leading punctuation and blanks (a
+        weaker test, still exact as a superset, and much faster for ``re``, which scans
+        for the strings' first characters)."""
+        if self._quick is None or not self._date_at_start or not self._required:
+            return None
+        trimmed = {r.lstrip(_TRIM) or r for r in self._required}
+        kept = tuple(t for t in trimmed if not any(o != t and o in t for o in trimmed))
+        return _compiled(trie_pattern(kept)).search
 
     # ------------------------------------------------------------------ matching
 
-    def process(self, text: str, now: float, timestamp: float | None = None) -> LineResult:
-        """What ``text`` (one line, no newline) is; see the module documentation."""
-        quick = self._quick
+    def process(
+        self, text: str, now: float, timestamp: float | None = None, *, checked: bool = False
+    ) -> LineResult:
+        """What ``text`` (one line, no newline) is; see the module documentation.
+        ``checked``: the line came out of :meth:`candidates`, whose test stands for the
+        first required-strings test here (an optimisation only: the result is the same)."""
+        quick = None if checked else self._quick
         if quick is not None and (
             timestamp is not None or (self._date_at_start and _starts_with_word(text))
         ):
@@ -459,6 +519,10 @@ class LineFilter:
         mlfid = groups.get("mlfid")
         if mlfid is not None:
             groups = self._connections.merge(mlfid, groups, lines, now)
+        elif groups.get("mlfgained"):
+            # a success is never a failure, even on a line with no connection id (fail2ban
+            # would count it: its filters only use <F-MLFGAINED> with an <F-MLFID>)
+            return self._helpers[index]
         elif not groups.get("nofail"):
             groups["matches"] = lines
         if groups.get("nofail"):
@@ -469,21 +533,20 @@ class LineFilter:
                 return None
             groups["mlfpending"] = 1  # a later line of the connection may name the address
             return self._helpers[index]
-        failure = Failure(
-            host=host,
-            address=self._address(host),
-            time=self._time(text, hit, now, timestamp),
-            lines=tuple(groups.get("matches", lines)[-MAX_EVIDENCE:]),
-            regex=index,
-            user=groups.get("user"),
+        failure = Failure(  # positional: the hot path
+            host,
+            self._address(host),
+            self._time(text, hit, now, timestamp),
+            tuple(groups.get("matches", lines)[-MAX_EVIDENCE:]),
+            index,
+            groups.get("user"),
         )
-        captures = groups.copy()
-        for hidden in _HIDDEN:
-            captures.pop(hidden, None)
-        users = captures.get("users")
+        # the connection cache goes on changing its groups: keep a snapshot
+        snapshot = groups.copy() if mlfid is not None else groups
+        users = snapshot.get("users")
         if users is not None:
-            captures["users"] = frozenset(users)
-        return LineResult(LineKind.MATCHED, (failure,), index, (MappingProxyType(captures),))
+            snapshot["users"] = frozenset(users)
+        return LineResult(LineKind.MATCHED, (failure,), index, (snapshot,))
 
     def _address(self, host: str) -> Any:
         addresses = self._addresses
@@ -588,10 +651,19 @@ def _with_dispatch(rules: _Rules, expanded: list[str]) -> _Rules:
     return _Rules(rules.pref, fails, rules.ignores, MappingProxyType(by_first))
 
 
-def _needs(pattern: str) -> tuple[str, ...]:
-    """Up to three of the longest strings every match of ``pattern`` contains."""
-    singles = {next(iter(f)) for f in literal_factors(pattern) if len(f) == 1}
-    return tuple(sorted((s for s in singles if len(s) >= 3), key=len, reverse=True)[:3])
+def _needs(pattern: str) -> tuple[tuple[str, ...], ...]:
+    """Up to four sets of strings such that every match of ``pattern`` contains one string
+    of each set (the most selective first: longest shortest string, fewest choices).
+    A set of alternatives (``Connection closed by|Disconnected from``) tells rules apart
+    where a single common string (`` port ``) cannot."""
+    sets = set()
+    for found in literal_factors(pattern):
+        # a string containing another of the set is redundant: the shorter one is enough
+        kept = frozenset(x for x in found if not any(o != x and o in x for o in found))
+        if kept and min(map(len, kept)) >= 3 and len(kept) <= 8:
+            sets.add(kept)
+    ranked = sorted(sets, key=lambda f: (-min(map(len, f)), len(f), sorted(f)))
+    return tuple(tuple(sorted(f, key=len, reverse=True)) for f in ranked[:4])
 
 
 def _first(rules: _Rules, buf: str, start: int) -> tuple[int, Groups] | None:
@@ -611,13 +683,20 @@ def _first(rules: _Rules, buf: str, start: int) -> tuple[int, Groups] | None:
     for index, anchored in candidates:
         rule = fails[index]
         for need in rule.needs:
-            if need not in buf:
-                break
+            for option in need:
+                if option in buf:
+                    break
+            else:
+                break  # none of this set's strings: the rule cannot match
         else:
             m = rule.pattern.match(buf) if anchored else rule.pattern.search(buf)
             if m is not None:
                 return index, _groups(rule, m.groupdict())
     return None
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def _groups(rule: _Rule, groups: Groups) -> Groups:

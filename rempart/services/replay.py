@@ -19,7 +19,10 @@ from rempart.guard.engine import Guard
 from rempart.guard.matcher import LineKind
 from rempart.guard.policy import JailPolicy
 from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict
+from rempart.services.gctune import gc_tuned
 from rempart.services.jails import line_filter
+
+_MISSED = LineKind.MISSED
 
 __all__ = [
     "FailureRecord",
@@ -128,20 +131,83 @@ def replay(
     ]
     started = clock.monotonic()
     total = 0
-    for name in logs:
-        total += _replay_one(
-            name,
-            jails,
-            reports,
-            guard,
-            clock,
-            started,
-            total,
-            on_progress,
-            on_failure,
-            missed_samples,
-        )
+    with gc_tuned():
+        for name in logs:
+            total += _replay_one(
+                name,
+                jails,
+                reports,
+                guard,
+                clock,
+                started,
+                total,
+                on_progress,
+                on_failure,
+                missed_samples,
+            )
     return ReplayReport(list(logs), total, clock.monotonic() - started, reports)
+
+
+class _Lane:
+    """One jail's pass over one log: its filter, its guard, its report."""
+
+    __slots__ = (
+        "add",
+        "candidates",
+        "matched",
+        "name",
+        "on_failure",
+        "prev",
+        "process",
+        "report",
+        "samples_left",
+    )
+
+    def __init__(
+        self,
+        jail: ReplayJail,
+        guard: Guard,
+        report: JailReport,
+        name: str,
+        on_failure: Callable[[FailureRecord], None] | None,
+        samples: int,
+    ) -> None:
+        line_filter_ = line_filter(jail.definition, jail.zone_for(name))
+        self.process = line_filter_.process
+        self.candidates = line_filter_.candidates
+        self.add = guard.jail(jail.name).add
+        self.report = report
+        self.name = name
+        self.on_failure = on_failure
+        self.samples_left = max(0, samples - len(report.missed_samples))
+        self.matched = 0  # lines of this log that were not missed
+        self.prev = -1
+
+    def step(self, texts: list[str], i: int, base: int, now: float) -> None:
+        if self.samples_left:
+            self._sample(texts, base, self.prev + 1, i)
+        self.prev = i
+        result = self.process(texts[i], now, None, checked=True)
+        kind = result.kind
+        if kind is _MISSED:
+            if self.samples_left:
+                self._sample(texts, base, i, i + 1)
+            return
+        self.matched += 1
+        report = self.report
+        report.lines[kind] += 1
+        for failure in result.failures:
+            _account(failure, self.add(failure), report, self.name, base + i + 1, self.on_failure)
+
+    def end_chunk(self, texts: list[str], base: int) -> None:
+        if self.samples_left:
+            self._sample(texts, base, self.prev + 1, len(texts))
+        self.prev = -1
+
+    def _sample(self, texts: list[str], base: int, first: int, stop: int) -> None:
+        for i in range(first, min(stop, first + self.samples_left)):
+            self.report.missed_samples.append((self.name, base + i + 1, texts[i]))
+        self.samples_left = max(0, self.samples_left - (stop - first))
 
 
 def _replay_one(
@@ -159,44 +225,46 @@ def _replay_one(
     log = open_replay_log(name)
     try:
         now = log.mtime if log.mtime is not None else clock.now()
-        work = [
-            (line_filter(j.definition, j.zone_for(name)).process, guard.jail(j.name).add, r, [0])
+        lanes = [
+            _Lane(j, guard, r, name, on_failure, missed_samples)
             for j, r in zip(jails, reports, strict=True)
         ]
-        missed, too_long = LineKind.MISSED, LineKind.TOO_LONG
-        lineno = 0
+        lineno = cut_lines = 0
         for chunk in log.chunks():
-            cut = {lineno + 1 + i for i in chunk.truncated}
-            for text in chunk.texts:
-                lineno += 1
-                if cut and lineno in cut:  # cut to the length limit: counted, never matched
-                    for _, _, report, _ in work:
-                        report.lines[too_long] += 1
-                    continue
-                for process, add, report, missed_count in work:
-                    result = process(text, now)
-                    kind = result.kind
-                    if kind is missed:  # most lines: identity test, no enum hashing
-                        missed_count[0] += 1
-                        if missed_count[0] <= missed_samples:
-                            report.missed_samples.append((name, lineno, text))
-                        continue
-                    report.lines[kind] += 1
-                    for failure in result.failures:
-                        _account(failure, add(failure), report, name, lineno, on_failure)
+            texts = chunk.texts
+            cut = set(chunk.truncated)  # cut to the length limit: counted, never matched
+            cut_lines += len(cut)
+            _run_chunk(lanes, texts, cut, lineno, now)
+            lineno += len(texts)
             if on_progress is not None:
                 on_progress(
                     Progress(name, log.done, log.size, before + lineno, clock.monotonic() - started)
                 )
-        for _, _, report, missed_count in work:
-            report.lines[missed] += missed_count[0]
-        if on_progress is not None:
-            on_progress(
-                Progress(name, log.size, log.size, before + lineno, clock.monotonic() - started)
-            )
+        for lane in lanes:
+            lines = lane.report.lines
+            lines[LineKind.TOO_LONG] += cut_lines
+            lines[_MISSED] += lineno - cut_lines - lane.matched
         return lineno
     finally:
         log.close()
+
+
+def _run_chunk(lanes: list[_Lane], texts: list[str], cut: set[int], base: int, now: float) -> None:
+    """Every lane over one chunk, line by line in log order (only candidate lines)."""
+    if len(lanes) == 1:
+        lane = lanes[0]
+        step = lane.step
+        for i in lane.candidates(texts):
+            if not cut or i not in cut:
+                step(texts, i, base, now)
+    else:
+        wanted = [set(lane.candidates(texts)) - cut for lane in lanes]
+        for i in sorted(set().union(*wanted)):
+            for lane, indexes in zip(lanes, wanted, strict=True):
+                if i in indexes:
+                    lane.step(texts, i, base, now)
+    for lane in lanes:
+        lane.end_chunk(texts, base)
 
 
 def _account(
