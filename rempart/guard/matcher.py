@@ -103,6 +103,10 @@ class LineKind(Enum):
     IGNORED = "ignored"  # an ignoreregex vetoed it
     TOO_LONG = "too-long"  # over the length limit and no linear-time engine for it
 
+    # members are singletons: hash by identity, in C (Enum's own hash runs Python code,
+    # and the replay counts lines and failures in dicts keyed by these)
+    __hash__ = object.__hash__
+
 
 class LineResult(NamedTuple):
     """What one line was. ``raw`` holds each failure's groups as captured (a private
