@@ -71,6 +71,10 @@ class FailureVerdict(Enum):
     ALREADY_BANNED = "already-banned"  # the address was banned at that time
     NOT_AN_ADDRESS = "not-an-address"  # host name or id: rempart bans addresses only
 
+    # members are singletons: hash by identity, in C (Enum's own hash runs Python code,
+    # and the replay counts lines and failures in dicts keyed by these)
+    __hash__ = object.__hash__
+
 
 @dataclass(frozen=True, slots=True)
 class Ban:

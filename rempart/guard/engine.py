@@ -23,8 +23,9 @@ _NOT_AN_ADDRESS = FailureOutcome(FailureVerdict.NOT_AN_ADDRESS)
 _ALREADY = FailureOutcome(FailureVerdict.ALREADY_BANNED)
 _COUNTED = FailureOutcome(FailureVerdict.COUNTED)
 
-# How many failures between two sweeps of stale windows (bounds memory under a botnet).
-_SWEEP_EVERY = 4096
+# host texts remembered per jail with their key (cleared when full)
+_KEY_CACHE = 65536
+_IGNORED_KEY = -1  # address keys are never negative
 
 
 class Offenders:
@@ -65,7 +66,10 @@ class JailGuard:
         # keyed by address_key(): an int per ban target, cheap to compute per failure
         self._windows: dict[int, FailureWindow] = {}
         self._banned_until: dict[int, float] = {}
-        self._since_sweep = 0
+        # host text -> its key, or _IGNORED_KEY: attackers repeat themselves, and a str
+        # hashes in C where an ipaddress object hashes in Python
+        self._keys: dict[str, int] = {}
+        self._last_sweep = float("-inf")
 
     def add(self, failure: Failure) -> FailureOutcome:
         """Count ``failure``; a ban when it completes ``maxretry`` within ``findtime``."""
@@ -73,23 +77,33 @@ class JailGuard:
         if address is None:
             return _NOT_AN_ADDRESS
         policy = self.policy
-        if address in policy.ignore:
+        key = self._keys.get(failure.host)
+        if key is None:
+            key = self._key(failure.host, address)
+        if key == _IGNORED_KEY:
             return _IGNORED
-        key = address_key(address, policy.ipv6_prefix)
+        time = failure.time
         until = self._banned_until.get(key)
-        if until is not None and failure.time < until:
+        if until is not None and time < until:
             return _ALREADY
         window = self._windows.get(key)
         if window is None:
             window = self._windows[key] = FailureWindow()
-        window.add(failure.time, failure.lines, policy.findtime, policy.evidence_lines)
-        self._since_sweep += 1
-        if self._since_sweep >= _SWEEP_EVERY:
-            self.sweep(failure.time)
+        window.add(time, failure.lines, policy.findtime, policy.evidence_lines)
+        if time - self._last_sweep > policy.findtime:
+            self.sweep(time)
         at = window.completes(failure.time, policy.maxretry, policy.findtime)
         if at is None:
             return _COUNTED
         return FailureOutcome(FailureVerdict.BANNED, self._ban(key, address, at, window))
+
+    def _key(self, host: str, address: Address) -> int:
+        policy = self.policy
+        key = _IGNORED_KEY if address in policy.ignore else address_key(address, policy.ipv6_prefix)
+        if len(self._keys) >= _KEY_CACHE:
+            self._keys.clear()
+        self._keys[host] = key
+        return key
 
     def _ban(self, key: int, address: Address, at: float, window: FailureWindow) -> Ban:
         policy = self.policy
@@ -124,8 +138,9 @@ class JailGuard:
         self._windows.pop(key, None)
 
     def sweep(self, now: float) -> None:
-        """Drop windows and ban marks that can no longer matter at ``now``."""
-        self._since_sweep = 0
+        """Drop windows and ban marks that can no longer matter at ``now`` (done by
+        :meth:`add` once per ``findtime`` of log time: memory follows the attack rate)."""
+        self._last_sweep = now
         horizon = now - self.policy.findtime
         for target in [t for t, w in self._windows.items() if w.newest() < horizon]:
             del self._windows[target]

@@ -103,6 +103,10 @@ class LineKind(Enum):
     IGNORED = "ignored"  # an ignoreregex vetoed it
     TOO_LONG = "too-long"  # over the length limit and no linear-time engine for it
 
+    # members are singletons: hash by identity, in C (Enum's own hash runs Python code,
+    # and the replay counts lines and failures in dicts keyed by these)
+    __hash__ = object.__hash__
+
 
 class LineResult(NamedTuple):
     """What one line was. ``raw`` holds each failure's groups as captured (a private
@@ -434,10 +438,9 @@ class LineFilter:
             return IGNORED
         pre: Groups | None = None
         if rules.pref is not None:
-            m = rules.pref.search(buf)
-            if m is None:
+            pre = _prefix(rules, buf)
+            if pre is None:
                 return MISSED
-            pre = m.groupdict()
             content = pre.pop("content", None)
             if content:
                 buf = content + "\n"
@@ -476,10 +479,9 @@ class LineFilter:
             return IGNORED
         pre: Groups | None = None
         if rules.pref is not None:
-            m = rules.pref.search(buf)
-            if m is None:
+            pre = _prefix(rules, buf)
+            if pre is None:
                 return MISSED
-            pre = m.groupdict()
             content = pre.pop("content", None)
             if content:
                 self._buffer = [(content, content)]
@@ -697,6 +699,12 @@ def _first(rules: _Rules, buf: str, start: int) -> tuple[int, Groups] | None:
 
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
+
+
+def _prefix(rules: _Rules, buf: str) -> Groups | None:
+    """The prefregex's groups (``content``: what the failregexes see), None when it fails."""
+    m = rules.pref.search(buf)
+    return None if m is None else m.groupdict()
 
 
 def _groups(rule: _Rule, groups: Groups) -> Groups:

@@ -84,3 +84,11 @@ def follower(
 
 def texts(lines: list[LogLine]) -> list[str]:
     return [line.text for line in lines]
+
+
+def read_all(f: FileFollower) -> list[str]:
+    """Every line a follower has for now."""
+    out: list[str] = []
+    while batch := f.read():
+        out.extend(texts(batch))
+    return out

@@ -13,21 +13,7 @@ import pytest
 from rempart.adapters.sources.files import FileFollower, FollowOptions, StartAt
 from rempart.clock import FrozenClock
 from rempart.errors import SourceError
-from tests.adapters.logfiles import LogFile, follower, texts
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> LogFile:
-    log = LogFile(tmp_path / "auth.log")
-    log.path.touch()
-    return log
-
-
-def read_all(f: FileFollower) -> list[str]:
-    out: list[str] = []
-    while batch := f.read():
-        out.extend(texts(batch))
-    return out
+from tests.adapters.logfiles import LogFile, follower, read_all, texts
 
 
 def test_lines_partial_lines_crlf_and_invalid_utf8(log: LogFile) -> None:

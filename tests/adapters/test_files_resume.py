@@ -11,21 +11,7 @@ from hypothesis import strategies as st
 
 from rempart.adapters.sources.files import FileFollower, StartAt
 from rempart.model import FilePosition
-from tests.adapters.logfiles import LogFile, follower, texts
-
-
-@pytest.fixture
-def log(tmp_path: Path) -> LogFile:
-    log = LogFile(tmp_path / "auth.log")
-    log.path.touch()
-    return log
-
-
-def read_all(f: FileFollower) -> list[str]:
-    out: list[str] = []
-    while batch := f.read():
-        out.extend(texts(batch))
-    return out
+from tests.adapters.logfiles import LogFile, follower, read_all, texts
 
 
 def stop(f: FileFollower) -> FilePosition:
