@@ -154,6 +154,13 @@ TEMPLATES = (
     ),
     Template(
         "sshd",
+        "Nov 21 10:00:00 host sshd[{pid}]: Failed publickey for invalid user {a} "
+        "from {addr} port 4242 ssh2: ED25519 SHA256:M73JdV3HcFtzRP7Pg2Fbx3p9mMRI1FknL4aqXNC4WG0",
+        ALL,
+        _vis,
+    ),
+    Template(
+        "sshd",
         "host sshd-session[{pid}]: Failed keyboard-interactive/pam for {a} from "
         "{addr} port 4242 ssh2",
         ALL,
