@@ -1059,6 +1059,11 @@ def write(gen: Generated, log_path: Path, truth_path: Path) -> dict[str, object]
             f = "true" if kind in _FAILURES else "false"
             extra = f',"close":{number[ref]}' if ref >= 0 else ""
             truth.write(f'{{"line":{i},"kind":"{kind}","failure":{f},"address":{a}{extra}}}\n')
+    if lines:
+        # a real log was last written when its last line was: readers (rempart replay)
+        # resolve year-less syslog dates against the file's modification time
+        last = lines[-1][0] + START
+        os.utime(log_path, (last, last))
     return header
 
 
@@ -1189,7 +1194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for src, dst in ((log_path, args.out), (truth_path, args.truth)):
         if dst is not None:
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
+            shutil.copy2(src, dst)  # keeps the modification time
     print(f"log:   {args.out or log_path}")
     print(f"truth: {args.truth or truth_path}")
     return 0

@@ -305,25 +305,28 @@ class _ProgressLine:
 
 
 def _failure_writer(path: Path | None) -> tuple[Any, TextIO | None]:
+    """A writer of one JSON object per failure (``--failures-out``). Built by hand around
+    ``json.dumps`` of the one attacker-influenced field (``host``): a quarter of the cost of
+    dumping a dict per failure, which showed on million-line logs."""
     if path is None:
         return None, None
-    fh = path.open("w", encoding="utf-8")
+    fh = path.open("w", encoding="utf-8", buffering=1 << 20)
+    verdicts = {v: json.dumps(v.value) for v in FailureVerdict}
+    names: dict[str, str] = {}
+    dumps = json.dumps
 
     def write(rec: FailureRecord) -> None:
+        file = names.get(rec.file)
+        if file is None:
+            file = names[rec.file] = dumps(rec.file, ensure_ascii=False)
+        jail = names.get(rec.jail)
+        if jail is None:
+            jail = names[rec.jail] = dumps(rec.jail, ensure_ascii=False)
+        failure = rec.failure
         fh.write(
-            json.dumps(
-                {
-                    "file": rec.file,
-                    "line": rec.line,
-                    "jail": rec.jail,
-                    "host": rec.failure.host,
-                    "time": rec.failure.time,
-                    "regex": rec.failure.regex,
-                    "verdict": rec.verdict.value,
-                },
-                ensure_ascii=False,
-            )
-            + "\n"
+            f'{{"file": {file}, "line": {rec.line}, "jail": {jail}, '
+            f'"host": {dumps(failure.host, ensure_ascii=False)}, "time": {failure.time!r}, '
+            f'"regex": {failure.regex}, "verdict": {verdicts[rec.verdict]}}}\n'
         )
 
     return write, fh

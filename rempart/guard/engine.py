@@ -65,7 +65,7 @@ class JailGuard:
         self.offenders = offenders if offenders is not None else Offenders()
         # keyed by address_key(): an int per ban target, cheap to compute per failure
         self._windows: dict[int, FailureWindow] = {}
-        self._banned_until: dict[int, float] = {}
+        self._bans: dict[int, tuple[float, float]] = {}  # key -> (start, end) of its ban
         # host text -> its key, or _IGNORED_KEY: attackers repeat themselves, and a str
         # hashes in C where an ipaddress object hashes in Python
         self._keys: dict[str, int] = {}
@@ -83,14 +83,14 @@ class JailGuard:
         if key == _IGNORED_KEY:
             return _IGNORED
         time = failure.time
-        until = self._banned_until.get(key)
-        if until is not None and time < until:
+        ban = self._bans.get(key)
+        if ban is not None and ban[0] <= time < ban[1]:
             return _ALREADY
         window = self._windows.get(key)
         if window is None:
             window = self._windows[key] = FailureWindow()
         window.add(time, failure.lines, policy.findtime, policy.evidence_lines)
-        if time - self._last_sweep > policy.findtime:
+        if abs(time - self._last_sweep) > policy.findtime:
             self.sweep(time)
         at = window.completes(failure.time, policy.maxretry, policy.findtime)
         if at is None:
@@ -122,30 +122,38 @@ class JailGuard:
             evidence=window.lines(policy.evidence_lines),
         )
         self.offenders.record(target, at)
-        self._banned_until[key] = end
+        self._bans[key] = (at, end)
         del self._windows[key]
         return ban
 
     def restore(self, ban: Ban) -> None:
         """Take a ban made earlier (state at start-up) into account."""
         key = address_key(ban.target.network_address, self.policy.ipv6_prefix)
-        self._banned_until[key] = max(ban.end, self._banned_until.get(key, 0.0))
+        known = self._bans.get(key)
+        if known is None or ban.end > known[1]:
+            self._bans[key] = (ban.start, ban.end)
 
     def lift(self, target: Network) -> None:
         """Forget a ban lifted by hand: new failures count again from zero."""
         key = address_key(target.network_address, self.policy.ipv6_prefix)
-        self._banned_until.pop(key, None)
+        self._bans.pop(key, None)
         self._windows.pop(key, None)
 
     def sweep(self, now: float) -> None:
         """Drop windows and ban marks that can no longer matter at ``now`` (done by
         :meth:`add` once per ``findtime`` of log time: memory follows the attack rate)."""
         self._last_sweep = now
-        horizon = now - self.policy.findtime
-        for target in [t for t, w in self._windows.items() if w.newest() < horizon]:
+        findtime = self.policy.findtime
+        horizon, future = now - findtime, now + findtime
+        # a window can still combine with a failure at `now` only if its newest failure is
+        # within findtime of it, on either side (time may jump: a log read out of order)
+        stale = [t for t, w in self._windows.items() if not horizon <= w.newest() <= future]
+        for target in stale:
             del self._windows[target]
-        for target in [t for t, end in self._banned_until.items() if end <= now]:
-            del self._banned_until[target]
+        for target in [
+            t for t, (start, end) in self._bans.items() if not start - findtime <= now < end
+        ]:
+            del self._bans[target]
 
     @property
     def tracked(self) -> int:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from typing import NamedTuple
 
 from rempart.adapters.sources.replay import open_replay_log
 from rempart.clock import Clock
@@ -54,9 +55,9 @@ class Progress:
     elapsed: float
 
 
-@dataclass(frozen=True, slots=True)
-class FailureRecord:
-    """One failure, where it was found, and what the engine made of it."""
+class FailureRecord(NamedTuple):
+    """One failure, where it was found, and what the engine made of it (a NamedTuple:
+    one is built per failure when a caller asks for them)."""
 
     file: str
     line: int

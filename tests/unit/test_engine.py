@@ -172,3 +172,15 @@ def test_engine_agrees_with_the_reference_model(gaps: list[int], maxretry: int) 
     jail = sshd(maxretry=maxretry)
     got = [o.ban.start for o in (jail.add(fail("192.0.2.7", x)) for x in times) if o.ban]
     assert got == _oracle(times, maxretry, 600.0, 900.0)
+
+
+def test_memory_stays_bounded_when_time_jumps_back() -> None:
+    """A log whose year-less dates wrap to the previous year jumps back in time: windows
+    left "in the future" are dropped, not kept for a year."""
+    jail = sshd()
+    for i in range(3000):
+        jail.add(fail(f"10.0.{i // 256}.{i % 256}", T0 + i))
+    year_before = T0 - 365 * 86400
+    for i in range(3000):
+        jail.add(fail(f"10.1.{i // 256}.{i % 256}", year_before + i))
+    assert jail.tracked < 1200
