@@ -34,7 +34,7 @@ refused (:class:`~rempart.errors.UnsafeRegexError`).
 
 Contract:
 
-- ``LineFilter(definition, *, tz=UTC, long_line_compiler=None)`` compiles a
+- ``LineFilter(definition, *, tz=UTC, long_line_compiler=None, captures=True)`` compiles a
   :class:`~rempart.guard.definition.FilterDefinition`; it raises
   :class:`~rempart.errors.FilterError` for a regex that does not compile.
   One instance per (jail, source): it keeps multi-line state.
@@ -192,8 +192,10 @@ class LineFilter:
         tz: tzinfo = UTC,
         long_line_compiler: PatternCompiler | None = None,
         connections: ConnectionCache | None = None,
+        captures: bool = True,
     ) -> None:
         self.definition = definition
+        self._keep_captures = captures  # False: LineResult.captures stays empty (faster)
         self.regexes = definition.failregex
         self._dates = DateDetector(definition.datepattern, tz=tz)
         self._maxlines = max(1, definition.maxlines)
@@ -517,7 +519,10 @@ class LineFilter:
     ) -> LineResult | None:
         """The result of failregex ``index`` matching; None when it names no failure id."""
         if pre:
-            groups = _with_prefix(pre, groups)
+            get = groups.get
+            for key, value in pre.items():  # a group the rule left empty keeps the prefix's
+                if get(key) is None:
+                    groups[key] = value
         mlfid = groups.get("mlfid")
         if mlfid is not None:
             groups = self._connections.merge(mlfid, groups, lines, now)
@@ -529,7 +534,9 @@ class LineFilter:
             groups["matches"] = lines
         if groups.get("nofail"):
             return self._helpers[index]
-        host = _failure_id(groups)
+        host = groups.get("ip4")
+        if host is None or groups.get("fid") is not None:
+            host = _failure_id(groups)
         if host is None:
             if mlfid is None:
                 return None
@@ -543,6 +550,8 @@ class LineFilter:
             index,
             groups.get("user"),
         )
+        if not self._keep_captures:
+            return LineResult(LineKind.MATCHED, (failure,), index)
         # the connection cache goes on changing its groups: keep a snapshot
         snapshot = groups.copy() if mlfid is not None else groups
         users = snapshot.get("users")
@@ -576,16 +585,6 @@ class LineFilter:
             text, hit = self._last_dated
             self._last_time = self._dates.epoch(text, hit, now)
         return self._last_time
-
-
-def _with_prefix(pre: Groups, groups: Groups) -> Groups:
-    """The rule's groups (updated in place) over the prefregex's; a group the rule did not
-    capture keeps the prefregex's value."""
-    get = groups.get
-    for key, value in pre.items():
-        if get(key) is None:
-            groups[key] = value
-    return groups
 
 
 def _failure_id(groups: Groups) -> str | None:

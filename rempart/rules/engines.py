@@ -42,6 +42,9 @@ def re2_compiler(pattern: str) -> Any:
         return None
 
 
-def build_line_filter(definition: FilterDefinition, tz: tzinfo = UTC) -> LineFilter:
-    """A :class:`LineFilter` with RE2 for long lines and dangerous regexes."""
-    return LineFilter(definition, tz=tz, long_line_compiler=re2_compiler)
+def build_line_filter(
+    definition: FilterDefinition, tz: tzinfo = UTC, *, captures: bool = True
+) -> LineFilter:
+    """A :class:`LineFilter` with RE2 for long lines and dangerous regexes (``captures``:
+    whether results carry the captured groups; the replay and the agent do not need them)."""
+    return LineFilter(definition, tz=tz, long_line_compiler=re2_compiler, captures=captures)

@@ -61,4 +61,4 @@ def source_zone(jail: JailConfig, log: str, default: tzinfo) -> tzinfo:
 
 def line_filter(definition: FilterDefinition, tz: tzinfo) -> LineFilter:
     """A compiled filter for one (jail, source), with RE2 for long lines."""
-    return build_line_filter(definition, tz)
+    return build_line_filter(definition, tz, captures=False)
