@@ -7,7 +7,7 @@ import functools
 import json
 import sys
 from dataclasses import replace
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,15 +33,17 @@ from rempart.guard.compare import diff_bans
 from rempart.guard.matcher import LineKind
 from rempart.model import Ban, FailureVerdict
 from rempart.rules.catalog import resolve_filter
-from rempart.services.jails import definition_for, policy_for, source_zone
+from rempart.services.jails import definition_for, journal_match, policy_for, source_zone
 from rempart.services.replay import (
     FailureRecord,
     JailReport,
+    JournalInput,
     Progress,
     ReplayJail,
     ReplayReport,
     order_logs,
     replay,
+    replay_journal,
 )
 
 __all__ = ["register"]
@@ -70,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], lang: str
     )
     p.add_argument(
         "logs",
-        nargs="+",
+        nargs="*",
         metavar="LOG",
         help=t(
             lang,
@@ -139,6 +141,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], lang: str
             "zone of dates that carry none (default: the source's, else the machine's)",
             "fuseau des dates qui n'en indiquent pas (par défaut : celui de la "
             "source, sinon celui de la machine)",
+        ),
+    )
+    p.add_argument(
+        "--journal",
+        action="store_true",
+        help=t(
+            lang,
+            "replay the systemd journal instead of files: each jail reads the entries of its "
+            "journal source's match (or its filter's journalmatch)",
+            "rejouer le journal systemd au lieu de fichiers : chaque prison lit les entrées "
+            "désignées par sa source journal (ou le journalmatch de son filtre)",
+        ),
+    )
+    p.add_argument(
+        "--since",
+        metavar="WHEN",
+        default="1d",
+        help=t(
+            lang,
+            'with --journal: from when, a duration ago ("6h", "7d") or a date '
+            '("2026-11-21 08:00"); default 1d',
+            'avec --journal : depuis quand, une durée ("6h", "7d") ou une date '
+            '("2026-11-21 08:00") ; 1d par défaut',
+        ),
+    )
+    p.add_argument(
+        "--journal-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help=t(
+            lang,
+            "with --journal: read this journal file (repeatable), e.g. copied from another server",
+            "avec --journal : lire ce fichier journal (répétable), par ex. copié d'un autre "
+            "serveur",
         ),
     )
     p.add_argument(
@@ -248,7 +286,11 @@ def _jails(args: argparse.Namespace, config: Config, zone: tzinfo) -> list[Repla
         defaults = next(iter(config.jails.values()), base)
         jail = replace(defaults, name=definition.name, filter=args.filter, sources=())
         jail = _overrides(args, jail)
-        return [ReplayJail(jail.name, definition, policy_for(jail), lambda _log: zone)]
+        return [
+            ReplayJail(
+                jail.name, definition, policy_for(jail), lambda _log: zone, definition.journalmatch
+            )
+        ]
     if args.jail:
         if args.jail not in config.jails:
             known = ", ".join(config.jails) or "-"
@@ -262,12 +304,14 @@ def _jails(args: argparse.Namespace, config: Config, zone: tzinfo) -> list[Repla
     out = []
     for chosen_jail in chosen:
         jail = _overrides(args, chosen_jail)
+        definition = definition_for(config, jail)
         out.append(
             ReplayJail(
                 jail.name,
-                definition_for(config, jail),
+                definition,
                 policy_for(jail),
                 functools.partial(source_zone, jail, default=zone),
+                journal_match(jail, definition),
             )
         )
     return out
@@ -304,6 +348,62 @@ class _ProgressLine:
             sys.stderr.flush()
 
 
+def _journal_input(args: argparse.Namespace, lang: str, now: float) -> JournalInput | None:
+    """What --journal asks for; None for a replay of files. UsageError when both or
+    neither are given."""
+    if not args.journal:
+        if args.journal_file:
+            raise UsageError(
+                "usage.invalid",
+                detail=t(
+                    lang, "--journal-file goes with --journal", "--journal-file va avec --journal"
+                ),
+            )
+        if not args.logs:
+            raise UsageError(
+                "usage.invalid",
+                detail=t(
+                    lang,
+                    "give LOG files to replay, or --journal",
+                    "indiquez des fichiers LOG à rejouer, ou --journal",
+                ),
+            )
+        return None
+    if args.logs:
+        raise UsageError(
+            "usage.invalid",
+            detail=t(
+                lang,
+                "give LOG files or --journal, not both",
+                "indiquez des fichiers LOG ou --journal, pas les deux",
+            ),
+        )
+    return JournalInput(since=_since(args.since, lang, now), files=tuple(args.journal_file))
+
+
+def _since(text: str, lang: str, now: float) -> float:
+    """``"6h"`` -> six hours before ``now``; ``"2026-11-21 08:00"`` -> that local time."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            "usage.invalid",
+            detail=t(
+                lang,
+                f'--since {text!r}: give a duration ("6h", "7d") or a date ("2026-11-21 08:00")',
+                f'--since {text!r} : indiquez une durée ("6h", "7d") ou une date '
+                '("2026-11-21 08:00")',
+            ),
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=local_zone())
+    return when.timestamp()
+
+
 def _failure_writer(path: Path | None) -> tuple[Any, TextIO | None]:
     """A writer of one JSON object per failure (``--failures-out``). Built by hand around
     ``json.dumps`` of the one attacker-influenced field (``host``): a quarter of the cost of
@@ -335,14 +435,25 @@ def _failure_writer(path: Path | None) -> tuple[Any, TextIO | None]:
 def _run_replay(args: argparse.Namespace, lang: str, config: Config) -> ReplayReport:
     zone = _zone(args)
     jails = _jails(args, config, zone)
-    logs = list(args.logs) if args.keep_order else order_logs(args.logs)
+    clock = SystemClock()
+    journal = _journal_input(args, lang, clock.now())
     progress = _ProgressLine(lang, not args.no_progress)
     writer, fh = _failure_writer(args.failures_out)
     try:
+        if journal is not None:
+            return replay_journal(
+                jails,
+                journal,
+                clock=clock,
+                on_progress=progress,
+                on_failure=writer,
+                missed_samples=max(0, args.missed),
+            )
+        logs = list(args.logs) if args.keep_order else order_logs(args.logs)
         return replay(
             jails,
             logs,
-            clock=SystemClock(),
+            clock=clock,
             on_progress=progress,
             on_failure=writer,
             missed_samples=max(0, args.missed),

@@ -20,7 +20,7 @@ from rempart.guard.policy import ALWAYS_IGNORED, JailPolicy
 from rempart.rules.catalog import FAIL2BAN_DIRS, resolve_filter
 from rempart.rules.engines import build_line_filter
 
-__all__ = ["definition_for", "line_filter", "policy_for", "source_zone"]
+__all__ = ["definition_for", "journal_match", "line_filter", "policy_for", "source_zone"]
 
 
 def policy_for(jail: JailConfig) -> JailPolicy:
@@ -62,3 +62,12 @@ def source_zone(jail: JailConfig, log: str, default: tzinfo) -> tzinfo:
 def line_filter(definition: FilterDefinition, tz: tzinfo) -> LineFilter:
     """A compiled filter for one (jail, source), with RE2 for long lines."""
     return build_line_filter(definition, tz, captures=False)
+
+
+def journal_match(jail: JailConfig, definition: FilterDefinition) -> tuple[str, ...]:
+    """The journal entries a jail reads: its journal source's ``match``, else the filter's
+    ``journalmatch``."""
+    for source in jail.sources:
+        if source.kind == "journal" and source.match:
+            return source.match
+    return definition.journalmatch

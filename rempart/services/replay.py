@@ -7,19 +7,22 @@ reports the bans that would have been made, with their evidence, and the through
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from pathlib import Path
 from typing import NamedTuple
 
+from rempart.adapters.sources.journal import JournalSource
 from rempart.adapters.sources.replay import open_replay_log
 from rempart.clock import Clock
 from rempart.guard.definition import FilterDefinition
 from rempart.guard.engine import Guard
 from rempart.guard.matcher import LineKind
 from rempart.guard.policy import JailPolicy
-from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict
+from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict, LogLine
 from rempart.services.gctune import gc_tuned
 from rempart.services.jails import line_filter
 
@@ -28,11 +31,13 @@ _MISSED = LineKind.MISSED
 __all__ = [
     "FailureRecord",
     "JailReport",
+    "JournalInput",
     "Progress",
     "ReplayJail",
     "ReplayReport",
     "order_logs",
     "replay",
+    "replay_journal",
 ]
 
 
@@ -44,6 +49,7 @@ class ReplayJail:
     definition: FilterDefinition
     policy: JailPolicy
     zone_for: Callable[[str], tzinfo]
+    journal_match: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +127,7 @@ def replay(
 ) -> ReplayReport:
     """Replay ``logs`` (in the given order) through ``jails``."""
     guard = Guard(j.policy for j in jails)
-    reports = [
-        JailReport(
-            j.name,
-            j.definition.label,
-            j.definition.failregex,
-            hits=[0] * len(j.definition.failregex),
-        )
-        for j in jails
-    ]
+    reports = [_report(j) for j in jails]
     started = clock.monotonic()
     total = 0
     with gc_tuned():
@@ -200,6 +198,21 @@ class _Lane:
         for failure in result.failures:
             _account(failure, self.add(failure), report, self.name, base + i + 1, self.on_failure)
 
+    def step_line(self, line: LogLine, lineno: int, now: float) -> None:
+        """One line that came with its own time (a journal entry)."""
+        result = self.process(line.text, now, line.timestamp)
+        kind = result.kind
+        if kind is _MISSED:
+            if self.samples_left:
+                self.samples_left -= 1
+                self.report.missed_samples.append((self.name, lineno, line.text))
+            return
+        self.matched += 1
+        report = self.report
+        report.lines[kind] += 1
+        for failure in result.failures:
+            _account(failure, self.add(failure), report, self.name, lineno, self.on_failure)
+
     def end_chunk(self, texts: list[str], base: int) -> None:
         if self.samples_left:
             self._sample(texts, base, self.prev + 1, len(texts))
@@ -209,6 +222,77 @@ class _Lane:
         for i in range(first, min(stop, first + self.samples_left)):
             self.report.missed_samples.append((self.name, base + i + 1, texts[i]))
         self.samples_left = max(0, self.samples_left - (stop - first))
+
+
+@dataclass(frozen=True, slots=True)
+class JournalInput:
+    """Which journal entries to replay: since when, and from which files or directory
+    (none: the machine's journal)."""
+
+    since: float | None = None
+    files: tuple[Path, ...] = ()
+    directory: Path | None = None
+
+
+def replay_journal(
+    jails: Sequence[ReplayJail],
+    journal: JournalInput,
+    *,
+    clock: Clock,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_failure: Callable[[FailureRecord], None] | None = None,
+    missed_samples: int = 5,
+) -> ReplayReport:
+    """Replay the systemd journal through ``jails``: each jail reads the entries its
+    ``journal_match`` selects (journalctl, no follow), with the journal's own times.
+    Jails are replayed one after the other (escalation across jails sees the earlier jails'
+    bans only)."""
+    guard = Guard(j.policy for j in jails)
+    reports = [_report(j) for j in jails]
+    started = clock.monotonic()
+    total = 0
+    with gc_tuned():
+        for jail, report in zip(jails, reports, strict=True):
+            lane = _Lane(jail, guard, report, "journal", on_failure, missed_samples)
+            source = JournalSource(
+                name=f"journal ({jail.name})",
+                matches=jail.journal_match,
+                since=journal.since,
+                files=journal.files,
+                directory=journal.directory,
+                follow=False,
+                clock=clock,
+            )
+            count = asyncio.run(_drain(source, lane, clock, started, total, on_progress))
+            lines = report.lines
+            lines[_MISSED] += count - lane.matched
+            total = max(total, count)
+    return ReplayReport(["journal"], total, clock.monotonic() - started, reports)
+
+
+async def _drain(
+    source: JournalSource,
+    lane: _Lane,
+    clock: Clock,
+    started: float,
+    before: int,
+    on_progress: Callable[[Progress], None] | None,
+) -> int:
+    lineno = 0
+    now = clock.now()
+    async for batch in source.follow():
+        for line in batch:
+            lineno += 1
+            lane.step_line(line, lineno, now)
+        if on_progress is not None:
+            elapsed = clock.monotonic() - started
+            on_progress(Progress(source.name, 0, 0, before + lineno, elapsed))
+    return lineno
+
+
+def _report(jail: ReplayJail) -> JailReport:
+    regexes = jail.definition.failregex
+    return JailReport(jail.name, jail.definition.label, regexes, hits=[0] * len(regexes))
 
 
 def _replay_one(
