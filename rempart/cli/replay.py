@@ -282,9 +282,7 @@ def _overrides(args: argparse.Namespace, jail: JailConfig) -> JailConfig:
 def _jails(args: argparse.Namespace, config: Config, zone: tzinfo) -> list[ReplayJail]:
     if args.filter:
         definition = resolve_filter(args.filter)
-        base = JailConfig(name=definition.name, filter=args.filter)
-        defaults = next(iter(config.jails.values()), base)
-        jail = replace(defaults, name=definition.name, filter=args.filter, sources=())
+        jail = replace(config.defaults, name=definition.name, filter=args.filter)
         jail = _overrides(args, jail)
         return [
             ReplayJail(

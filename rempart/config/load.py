@@ -258,7 +258,13 @@ def build_config(data: Mapping[str, Any], path: Path) -> Config:
     state = Path(state_dir)
     if not state.is_absolute():
         state = (path.parent / state).resolve()
-    return Config(path=path, state_dir=state, language=language, jails=MappingProxyType(built))
+    return Config(
+        path=path,
+        state_dir=state,
+        language=language,
+        jails=MappingProxyType(built),
+        defaults=defaults,
+    )
 
 
 def default_config_text() -> str:

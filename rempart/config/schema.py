@@ -75,9 +75,8 @@ class Config:
     state_dir: Path = Path("/var/lib/rempart")
     language: str | None = None
     jails: Mapping[str, JailConfig] = field(default_factory=lambda: MappingProxyType({}))
-
-    def jail(self, name: str) -> JailConfig:
-        return self.jails[name]
+    # the [defaults] rule, as a jail without name, filter or sources (for `replay --filter`)
+    defaults: JailConfig = field(default_factory=lambda: JailConfig(name="", filter=""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,3 +217,13 @@ def test_a_cut_line_is_never_matched(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert jail["lines"]["too_long"] == 6
     assert jail["failures"] == 0
     assert bans_of(report) == []
+
+
+def test_filter_takes_the_defaults_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--filter replays with [defaults], not with the settings of some jail."""
+    cfg = tmp_path / "r.toml"
+    cfg.write_text("[defaults]\nmaxretry = 4\n[jails.strict]\nfilter = 'sshd'\nmaxretry = 50\n")
+    report = run_json(
+        capsys, "--config", str(cfg), "--filter", "sshd", str(write_log(tmp_path / "a.log"))
+    )
+    assert NEAR_MISS in bans_of(report)  # 4 failures: banned under [defaults], not under 50
