@@ -437,25 +437,17 @@ def _run_replay(args: argparse.Namespace, lang: str, config: Config) -> ReplayRe
     journal = _journal_input(args, lang, clock.now())
     progress = _ProgressLine(lang, not args.no_progress)
     writer, fh = _failure_writer(args.failures_out)
+    options: dict[str, Any] = {
+        "clock": clock,
+        "on_progress": progress,
+        "on_failure": writer,
+        "missed_samples": max(0, args.missed),
+    }
     try:
         if journal is not None:
-            return replay_journal(
-                jails,
-                journal,
-                clock=clock,
-                on_progress=progress,
-                on_failure=writer,
-                missed_samples=max(0, args.missed),
-            )
+            return replay_journal(jails, journal, **options)
         logs = list(args.logs) if args.keep_order else order_logs(args.logs)
-        return replay(
-            jails,
-            logs,
-            clock=clock,
-            on_progress=progress,
-            on_failure=writer,
-            missed_samples=max(0, args.missed),
-        )
+        return replay(jails, logs, **options)
     finally:
         progress.finish()
         if fh is not None:

@@ -9,7 +9,7 @@ Each failure gets a :class:`~rempart.model.FailureOutcome`; a ban is a
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from rempart.addresses import Address, Network, address_key, ban_target
 from rempart.guard.policy import JailPolicy
@@ -31,9 +31,12 @@ _IGNORED_KEY = -1  # address keys are never negative
 class Offenders:
     """Start times of past bans per target, across jails, for escalation."""
 
-    __slots__ = ("_starts",)
+    __slots__ = ("_starts", "keep")
 
-    def __init__(self, history: Iterable[tuple[Network, float]] = ()) -> None:
+    def __init__(
+        self, history: Iterable[tuple[Network, float]] = (), keep: float = 604800.0
+    ) -> None:
+        self.keep = keep  # how long a ban still counts (the longest escalation window)
         self._starts: dict[Network, list[float]] = {}
         for target, start in history:
             self.record(target, start)
@@ -53,8 +56,12 @@ class Offenders:
         return bisect_left(starts, until) - bisect_left(starts, since)
 
     def forget_before(self, horizon: float) -> None:
+        """Drop bans that started before ``horizon``."""
         for target in [t for t, s in self._starts.items() if s[-1] < horizon]:
             del self._starts[target]
+        for starts in self._starts.values():
+            if starts[0] < horizon:
+                del starts[: bisect_left(starts, horizon)]
 
 
 class JailGuard:
@@ -62,7 +69,9 @@ class JailGuard:
 
     def __init__(self, policy: JailPolicy, offenders: Offenders | None = None) -> None:
         self.policy = policy
-        self.offenders = offenders if offenders is not None else Offenders()
+        self.offenders = (
+            offenders if offenders is not None else Offenders(keep=policy.escalation.window)
+        )
         # keyed by address_key(): an int per ban target, cheap to compute per failure
         self._windows: dict[int, FailureWindow] = {}
         self._bans: dict[int, tuple[float, float]] = {}  # key -> (start, end) of its ban
@@ -150,6 +159,7 @@ class JailGuard:
         stale = [t for t, w in self._windows.items() if not horizon <= w.newest() <= future]
         for target in stale:
             del self._windows[target]
+        self.offenders.forget_before(now - self.offenders.keep)
         for target in [
             t for t, (start, end) in self._bans.items() if not start - findtime <= now < end
         ]:
@@ -165,7 +175,9 @@ class Guard:
     """Every jail's guard, sharing one offender history."""
 
     def __init__(self, policies: Iterable[JailPolicy], offenders: Offenders | None = None) -> None:
-        self.offenders = offenders if offenders is not None else Offenders()
+        policies = list(policies)
+        keep = max((p.escalation.window for p in policies), default=604800.0)
+        self.offenders = offenders if offenders is not None else Offenders(keep=keep)
         self._jails = {p.name: JailGuard(p, self.offenders) for p in policies}
 
     def jail(self, name: str) -> JailGuard:
@@ -173,6 +185,3 @@ class Guard:
 
     def add(self, jail: str, failure: Failure) -> FailureOutcome:
         return self._jails[jail].add(failure)
-
-    def __iter__(self) -> Iterator[JailGuard]:
-        return iter(self._jails.values())

@@ -436,16 +436,12 @@ class LineFilter:
         now: float,
         timestamp: float | None,
     ) -> LineResult:
-        if self._early_ignore and rules.ignores and _any(rules.ignores, buf):
-            return IGNORED
-        pre: Groups | None = None
-        if rules.pref is not None:
-            pre = _prefix(rules, buf)
-            if pre is None:
-                return MISSED
-            content = pre.pop("content", None)
-            if content:
-                buf = content + "\n"
+        head = self._head(rules, buf)
+        if isinstance(head, LineResult):
+            return head
+        pre, content = head
+        if content:
+            buf = content + "\n"
         start = 0
         while True:
             found = _first(rules, buf, start)
@@ -458,6 +454,19 @@ class LineFilter:
             if result is not None:
                 return result
             start = index + 1  # no failure id in this match: fail2ban tries the next rule
+
+    def _head(self, rules: _Rules, buf: str) -> LineResult | tuple[Groups | None, str | None]:
+        """Steps 3 and 4 for ``buf``: IGNORED or MISSED, else the prefregex's groups (None
+        without a prefregex) and its ``<F-CONTENT>`` (what the failregexes see instead)."""
+        if self._early_ignore and rules.ignores and _any(rules.ignores, buf):
+            return IGNORED
+        if rules.pref is None:
+            return None, None
+        m = rules.pref.search(buf)
+        if m is None:
+            return MISSED
+        pre: Groups = m.groupdict()
+        return pre, pre.pop("content", None)
 
     def _multiline(
         self,
@@ -477,17 +486,13 @@ class LineFilter:
             rules = self._long
         else:
             return TOO_LONG
-        if self._early_ignore and rules.ignores and _any(rules.ignores, buf):
-            return IGNORED
-        pre: Groups | None = None
-        if rules.pref is not None:
-            pre = _prefix(rules, buf)
-            if pre is None:
-                return MISSED
-            content = pre.pop("content", None)
-            if content:
-                self._buffer = [(content, content)]
-                buf = content + "\n"
+        head = self._head(rules, buf)
+        if isinstance(head, LineResult):
+            return head
+        pre, content = head
+        if content:
+            self._buffer = [(content, content)]
+            buf = content + "\n"
         for index, rule in enumerate(rules.fails):
             m = rule.pattern.search(buf)
             if m is None:
@@ -698,12 +703,6 @@ def _first(rules: _Rules, buf: str, start: int) -> tuple[int, Groups] | None:
 
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
-
-
-def _prefix(rules: _Rules, buf: str) -> Groups | None:
-    """The prefregex's groups (``content``: what the failregexes see), None when it fails."""
-    m = rules.pref.search(buf)
-    return None if m is None else m.groupdict()
 
 
 def _groups(rule: _Rule, groups: Groups) -> Groups:

@@ -45,7 +45,9 @@ def bans_of(report: dict[str, object]) -> list[str]:
 
 
 def test_bans_and_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    report = run_json(capsys, str(write_log(tmp_path / "auth.log")))
+    log = write_log(tmp_path / "auth.log")
+    os.utime(log, (1_795_262_400, 1_795_262_400))  # 2026-11-21T12:00Z: dates read in 2026
+    report = run_json(capsys, "--timezone", "UTC", str(log))
     assert sorted(bans_of(report)) == ["192.0.2.50", ATTACKER]  # never the injected address
     jail = report["jails"][0]  # type: ignore[index]
     assert jail["lines"]["missed"] == 1
@@ -55,7 +57,7 @@ def test_bans_and_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         "2026-11-21T09:00:40Z",
         "2026-11-21T09:15:40Z",
         5,
-    ) or ban["start"].endswith(":00:40Z")
+    )
     assert len(ban["evidence"]) == 5
     assert report["lines"] == 16
 

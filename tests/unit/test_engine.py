@@ -184,3 +184,38 @@ def test_memory_stays_bounded_when_time_jumps_back() -> None:
     for i in range(3000):
         jail.add(fail(f"10.1.{i // 256}.{i % 256}", year_before + i))
     assert jail.tracked < 1200
+
+
+def test_restore_keeps_an_earlier_ban_in_force() -> None:
+    first = sshd()
+    ban = None
+    for i in range(5):
+        ban = first.add(fail("192.0.2.7", T0 + i)).ban
+    assert ban is not None
+    restarted = sshd()
+    restarted.restore(ban)
+    assert restarted.add(fail("192.0.2.7", T0 + 60)).verdict is FailureVerdict.ALREADY_BANNED
+    assert restarted.add(fail("192.0.2.7", ban.end + 1)).verdict is FailureVerdict.COUNTED
+
+
+def test_lift_counts_again_from_zero() -> None:
+    jail = sshd(ipv6_prefix=64)
+    ban = None
+    for i in range(5):
+        ban = jail.add(fail(f"2001:db8::{i + 1}", T0 + i)).ban
+    assert ban is not None
+    jail.lift(ban.target)
+    outcomes = [jail.add(fail("2001:db8::9", T0 + 10 + i)).verdict for i in range(5)]
+    assert outcomes == [FailureVerdict.COUNTED] * 4 + [FailureVerdict.BANNED]
+
+
+def test_old_offences_are_forgotten_as_time_passes() -> None:
+    esc = Escalation(factor=2.0, max=86400.0, window=3600.0)
+    jail = sshd(escalation=esc)
+    for i in range(5):
+        jail.add(fail("192.0.2.7", T0 + i))
+    target = ip_network("192.0.2.7/32")
+    assert jail.offenders.count(target, T0 - 1, T0 + 10) == 1
+    jail.add(fail("198.51.100.1", T0 + 7200))  # a later failure sweeps
+    assert jail.offenders.count(target, T0 - 1, T0 + 10) == 0
+    assert Guard([JailPolicy("a", escalation=esc), JailPolicy("b")]).offenders.keep == 604800.0
