@@ -8,8 +8,11 @@ PYTHON   ?= python3
 VENV     ?= .venv
 PY       := $(VENV)/bin/python
 REMPART  := $(VENV)/bin/rempart
-# Debian packages the test suite drives for real (journal files are written by systemd-journal-remote).
-TEST_DEBS := systemd systemd-journal-remote
+# Debian packages the test suite drives for real: journal files (systemd-journal-remote), nftables
+# in network namespaces (nftables, libnftables1, iproute2), a real sshd attacked end to end
+# (openssh-server, openssh-client, sshpass, netcat-openbsd).
+TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 \
+	openssh-server openssh-client sshpass netcat-openbsd
 
 .PHONY: run test lint typecheck layers docs docs-check bench venv clean help
 

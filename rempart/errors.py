@@ -8,6 +8,8 @@
     │   └── UnsafeRegexError          a regex could take super-linear time on hostile input
     ├── SourceError                   a log source cannot be opened or read
     ├── StateError                    the state database is unusable
+    ├── FirewallError                 nftables is missing, refused a change, or cannot be read
+    ├── ControlError                  the agent cannot be reached, or refused a command
     └── UsageError                    the command line asks for something impossible
 
 Every error carries a message key and parameters (see :mod:`rempart.i18n`) so the
@@ -23,7 +25,9 @@ from rempart.i18n import render
 
 __all__ = [
     "ConfigError",
+    "ControlError",
     "FilterError",
+    "FirewallError",
     "RempartError",
     "SourceError",
     "StateError",
@@ -81,3 +85,15 @@ class UsageError(RempartError):
     """The command line asks for something that cannot be done."""
 
     key = "usage.invalid"
+
+
+class FirewallError(RempartError):
+    """nftables is missing, refused a change, or its state cannot be read."""
+
+    key = "firewall.failed"
+
+
+class ControlError(RempartError):
+    """The agent cannot be reached over its control socket, or refused a command."""
+
+    key = "control.failed"

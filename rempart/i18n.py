@@ -100,6 +100,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "plus récente), jamais une plus ancienne",
     ),
     "usage.invalid": ("{detail}", "{detail}"),
+    # --- firewall (nftables adapter) ---
+    "firewall.failed": ("nftables: {detail}", "nftables : {detail}"),
+    #
+    #
+    #
+    # --- state (bans, history, allows) ---
+    #
+    #
+    #
+    # --- control (socket, CLI commands) ---
+    "control.failed": ("{detail}", "{detail}"),
+    #
+    #
+    #
+    # --- agent ---
+    #
+    #
+    #
 }
 
 
