@@ -255,16 +255,37 @@ def build_config(data: Mapping[str, Any], path: Path) -> Config:
     defaults = JailConfig(name="", filter="", **_jail_fields(ctx, dtable, "defaults", base))
     jails = ctx.table(data.get("jails", {}), "jails")
     built = {name: _jail(ctx, name, value, defaults) for name, value in jails.items()}
-    state = Path(state_dir)
-    if not state.is_absolute():
-        state = (path.parent / state).resolve()
+    state = _path(path, state_dir)
+    socket = top.get("socket", "/run/rempart/agent.sock")
+    if not isinstance(socket, str) or not socket:
+        raise ctx.error(
+            "rempart.socket", "expected a path", 'write socket = "/run/rempart/agent.sock"'
+        )
+    firewall = top.get("firewall", "auto")
+    if firewall not in ("auto", "nftables", "dry-run"):
+        raise ctx.error(
+            "rempart.firewall",
+            f'expected "auto", "nftables" or "dry-run", got {firewall!r}',
+            'write firewall = "auto"',
+        )
+    trust = top.get("trust_logins", "24h")
+    trust_logins = 0.0 if trust in (0, "0") else _duration(ctx, trust, "rempart.trust_logins")
     return Config(
         path=path,
         state_dir=state,
         language=language,
+        socket=_path(path, socket),
+        firewall=firewall,
+        trust_logins=trust_logins,
         jails=MappingProxyType(built),
         defaults=defaults,
     )
+
+
+def _path(config: Path, value: str) -> Path:
+    """``value`` as a path; a relative one is read from the configuration file's directory."""
+    result = Path(value)
+    return result if result.is_absolute() else (config.parent / result).resolve()
 
 
 def default_config_text() -> str:

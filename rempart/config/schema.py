@@ -18,9 +18,11 @@ from rempart.guard.policy import Escalation
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "DEFAULT_SOCKET_PATH",
     "KEYS",
     "Config",
     "Escalation",
+    "FirewallKind",
     "JailConfig",
     "KeySpec",
     "PortRange",
@@ -29,7 +31,10 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("/etc/rempart/rempart.toml")
 
+DEFAULT_SOCKET_PATH = Path("/run/rempart/agent.sock")
+
 SourceKind = Literal["file", "journal", "stdin"]
+FirewallKind = Literal["auto", "nftables", "dry-run"]
 Protocol = Literal["tcp", "udp", "tcp+udp"]
 
 
@@ -74,6 +79,9 @@ class Config:
     path: Path
     state_dir: Path = Path("/var/lib/rempart")
     language: str | None = None
+    socket: Path = DEFAULT_SOCKET_PATH
+    firewall: FirewallKind = "auto"
+    trust_logins: float = 86400.0  # 0: off
     jails: Mapping[str, JailConfig] = field(default_factory=lambda: MappingProxyType({}))
     # the [defaults] rule, as a jail without name, filter or sources (for `replay --filter`)
     defaults: JailConfig = field(default_factory=lambda: JailConfig(name="", filter=""))
@@ -178,6 +186,33 @@ KEYS: Mapping[str, tuple[KeySpec, ...]] = MappingProxyType(
                 "Language of messages and reports.",
                 "Langue des messages et rapports.",
                 '"fr"',
+            ),
+            KeySpec(
+                "socket",
+                "path",
+                "/run/rempart/agent.sock",
+                "Control socket of the agent (used by rempart status, bans, ban, unban…).",
+                "Socket de contrôle de l'agent (utilisé par rempart status, bans, ban, unban…).",
+                '"/run/rempart/agent.sock"',
+            ),
+            KeySpec(
+                "firewall",
+                '"auto", "nftables" or "dry-run"',
+                '"auto"',
+                "Where bans go: nftables, or dry-run (only logged). auto: nftables when run as "
+                "root and usable, otherwise dry-run with a warning.",
+                "Destination des bannissements : nftables, ou dry-run (seulement journalisés). "
+                "auto : nftables en root s'il est utilisable, sinon dry-run avec un avertissement.",
+                '"nftables"',
+            ),
+            KeySpec(
+                "trust_logins",
+                "duration",
+                "24h",
+                "Never ban an address that logged in successfully within this time (0: off).",
+                "Ne jamais bannir une adresse qui s'est connectée avec succès dans ce délai "
+                "(0 : désactivé).",
+                '"24h"',
             ),
         ),
         "defaults": _JAIL_COMMON,
