@@ -14,10 +14,11 @@ REMPART  := $(VENV)/bin/rempart
 TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 \
 	openssh-server openssh-client sshpass netcat-openbsd
 
-.PHONY: run test lint typecheck layers docs docs-check bench venv clean help
+.PHONY: run demo test lint typecheck layers docs docs-check bench venv clean help
 
 help:
-	@echo "make run        replay the bundled sample log with the default sshd jail and print the bans"
+	@echo "make run        run the agent here with the embedded defaults (state in .rempart/)"
+	@echo "make demo       replay the bundled sample log with the default sshd jail and print the bans"
 	@echo "make test       lint, types, import layers, docs check and the whole test suite"
 	@echo "make bench      benchmarks against Debian's fail2ban (see bench/README.md)"
 	@echo "make docs       regenerate docs/reference from the code"
@@ -37,7 +38,18 @@ $(VENV)/.stamp-dev: $(VENV)/.stamp-run pyproject.toml
 
 venv: $(VENV)/.stamp-dev
 
+# The agent on this machine with the embedded defaults: state (SQLite) and control socket in
+# $(RUN_DIR); nftables when run as root and usable, otherwise dry-run (it says so).
+# In another terminal: .venv/bin/rempart status --socket $(RUN_DIR)/agent.sock
+RUN_DIR  ?= .rempart
+RUN_DEBS := nftables libnftables1
+
 run: $(VENV)/.stamp-run
+	@if [ "$$(id -u)" = 0 ]; then scripts/ensure-debian-packages $(RUN_DEBS) || true; fi
+	$(REMPART) agent --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/agent.sock $(RUN_ARGS)
+
+# What `make run` did before the agent: replay the bundled sample log and print the bans.
+demo: $(VENV)/.stamp-run
 	$(REMPART) replay --config rempart/config/default.toml --jail sshd rempart/samples/auth.log
 
 lint: $(VENV)/.stamp-dev

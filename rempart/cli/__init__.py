@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rempart import __version__
-from rempart.errors import ConfigError, RempartError, SourceError, StateError
+from rempart.errors import ConfigError, FirewallError, RempartError, SourceError, StateError
 from rempart.i18n import pick_language
 
 __all__ = ["build_parser", "main", "reference_markdown"]
@@ -72,9 +72,15 @@ def _cmd_version(args: argparse.Namespace, lang: str) -> int:
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]]:
-    from rempart.cli import config_cmd, filters, replay
+    from rempart.cli import agent_cmd, config_cmd, filters, replay
 
-    return [replay.register, filters.register, config_cmd.register, _register_version]
+    return [
+        agent_cmd.register,
+        replay.register,
+        filters.register,
+        config_cmd.register,
+        _register_version,
+    ]
 
 
 def reference_markdown() -> str:
@@ -116,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rempart: {exc.render(lang)}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StateError) as exc:
+    except (SourceError, StateError, FirewallError) as exc:
         print(f"rempart: {exc.render(lang)}", file=sys.stderr)
         return EXIT_IO
     except RempartError as exc:

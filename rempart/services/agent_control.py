@@ -1,0 +1,143 @@
+"""The agent's side of the control socket: the commands of ``rempart status``, ``bans``,
+``ban``, ``unban``, ``allow`` and ``history``, answered with JSON-able values.
+
+Arguments arrive as text from the socket; they are validated here (address syntax,
+known jail, positive durations) and refused with a :class:`~rempart.errors.UsageError`
+whose message says what to write instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rempart import __version__
+from rempart.addresses import Address, parse_address
+from rempart.errors import UsageError
+from rempart.store.bans import BanStore, StoredBan
+
+if TYPE_CHECKING:
+    from rempart.services.agent import Agent
+
+__all__ = ["AgentControl"]
+
+_MAX_DURATION = 10 * 365 * 86400.0
+
+
+def _stored(record: StoredBan, evidence: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "jail": record.jail,
+        "target": str(record.target),
+        "address": str(record.address),
+        "start": record.start,
+        "end": record.end,
+        "offence": record.offence,
+        "failures": record.failures,
+        "reason": record.reason,
+    }
+    if evidence:
+        out |= {
+            "lifted_at": record.lifted_at,
+            "lifted_by": record.lifted_by,
+            "evidence": list(record.evidence),
+        }
+    return out
+
+
+class AgentControl:
+    """:class:`~rempart.services.control.AgentCommands` for a running :class:`Agent`."""
+
+    def __init__(self, agent: Agent) -> None:
+        self._agent = agent
+
+    async def status(self) -> dict[str, Any]:
+        agent = self._agent
+        metrics = agent.counters()
+        return {
+            "version": __version__,
+            "started": agent.started,
+            "pid": agent.pid,
+            "firewall": {"backend": agent.firewall_name, "detail": agent.firewall_detail},
+            "jails": {
+                name: {
+                    "failures": c.failures,
+                    "bans": c.bans,
+                    "spared": c.spared,
+                    "active": c.active,
+                    "tracked": c.tracked,
+                }
+                for name, c in metrics.jails.items()
+            },
+            "sources": {
+                name: {"jail": s.jail, "lines": s.lines, "lag": s.lag, "errors": s.errors}
+                for name, s in metrics.sources.items()
+            },
+            "active_bans": metrics.active_bans,
+            "firewall_errors": metrics.firewall_errors,
+            "state_errors": metrics.state_errors,
+            "state_dir": str(agent.state_dir),
+            "metrics": [
+                {"name": s.name, "labels": dict(s.labels), "value": s.value}
+                for s in metrics.samples()
+            ],
+        }
+
+    async def bans(self, jail: str | None) -> list[dict[str, Any]]:
+        agent = self._agent
+        if jail is not None:
+            self._jail(jail)
+        now = agent.clock.now()
+        records = await agent.writer.run(lambda db: BanStore(db).active(now, jail))
+        return [_stored(r) for r in records]
+
+    async def ban(
+        self, address: str, jail: str, duration: float | None, by: str
+    ) -> dict[str, Any]:
+        parsed = self._address(address)
+        self._jail(jail)
+        ban = self._agent.ban_by_hand(parsed, jail, self._duration(duration), by)
+        return {"jail": ban.jail, "target": str(ban.target), "start": ban.start, "end": ban.end}
+
+    async def unban(self, address: str, jail: str | None, by: str) -> dict[str, Any]:
+        parsed = self._address(address)
+        if jail is not None:
+            self._jail(jail)
+        lifted = await self._agent.unban(parsed, jail, by)
+        return {"lifted": [{"jail": r.jail, "target": str(r.target)} for r in lifted]}
+
+    async def allow(self, address: str, duration: float | None, by: str) -> dict[str, Any]:
+        parsed = self._address(address)
+        seconds = self._duration(duration)
+        target = await self._agent.allow(parsed, seconds, by)
+        until = None if seconds is None else self._agent.clock.now() + seconds
+        return {"target": str(target), "until": until}
+
+    async def history(self, address: str, limit: int) -> list[dict[str, Any]]:
+        parsed = self._address(address)
+        if not 1 <= limit <= 10000:
+            raise UsageError("usage.invalid", detail="limit must be from 1 to 10000")
+        records = await self._agent.writer.run(lambda db: BanStore(db).history(parsed, limit))
+        return [_stored(r, evidence=True) for r in records]
+
+    def _address(self, text: str) -> Address:
+        address = parse_address(text.strip())
+        if address is None:
+            raise UsageError(
+                "usage.invalid",
+                detail=f"{text[:80]!r} is not an IPv4 or IPv6 address (e.g. 192.0.2.7, 2001:db8::7)",
+            )
+        return address
+
+    def _jail(self, name: str) -> None:
+        if name not in self._agent.jails:
+            known = ", ".join(sorted(self._agent.jails)) or "none"
+            raise UsageError(
+                "usage.invalid", detail=f"no running jail named {name[:40]!r} (jails: {known})"
+            )
+
+    @staticmethod
+    def _duration(value: float | None) -> float | None:
+        if value is None:
+            return None
+        if not 0 < value <= _MAX_DURATION:
+            raise UsageError("usage.invalid", detail="a duration must be from 1s to 10 years")
+        return float(value)
