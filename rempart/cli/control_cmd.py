@@ -330,8 +330,8 @@ def _cmd_allow(args: argparse.Namespace, lang: str) -> int:
 
 
 def _cmd_history(args: argparse.Namespace, lang: str) -> int:
-    if args.limit < 1:
-        raise UsageError("usage.invalid", detail="--limit: give a number of at least 1")
+    if not 1 <= args.limit <= 10_000:
+        raise UsageError("usage.invalid", detail="--limit: 1 to 10000")
     result = _call(args, "history", address=args.address, limit=args.limit)
     if args.json:
         print_json(result)

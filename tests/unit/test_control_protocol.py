@@ -150,3 +150,18 @@ def test_checked_arguments_have_the_promised_types(args: dict[str, object], comm
             assert name == "limit"
             assert isinstance(value, int)
             assert 1 <= value <= 10_000
+
+
+def test_control_messages_match_and_say_what_to_do() -> None:
+    from string import Formatter
+
+    from rempart.i18n import MESSAGES
+
+    keys = [k for k in MESSAGES if k.startswith("control.") and k != "control.failed"]
+    assert len(keys) >= 10
+    for key in keys:
+        en, fr = MESSAGES[key]
+        fields = [{f for _, f, _, _ in Formatter().parse(text) if f} for text in (en, fr)]
+        assert fields[0] == fields[1], key
+        assert "Fix: " in en, key
+        assert "Correction : " in fr, key
