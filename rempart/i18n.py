@@ -111,6 +111,91 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     # --- control (socket, CLI commands) ---
     "control.failed": ("{detail}", "{detail}"),
+    "control.not_running": (
+        "the agent is not running (no answer on {path}: {reason}). Fix: start it: "
+        "systemctl start rempart-agent, or rempart agent",
+        "l'agent ne tourne pas (pas de réponse sur {path} : {reason}). Correction : "
+        "démarrez-le : systemctl start rempart-agent, ou rempart agent",
+    ),
+    "control.permission": (
+        "permission denied on {path}. Fix: run as root or add your user to the rempart group "
+        "(adduser USER rempart, then log in again)",
+        "permission refusée sur {path}. Correction : lancez la commande en root ou ajoutez "
+        "votre utilisateur au groupe rempart (adduser UTILISATEUR rempart, puis reconnectez-vous)",
+    ),
+    "control.timeout": (
+        "the agent did not answer on {path} within {seconds} s. Fix: look at its state and log: "
+        "systemctl status rempart-agent; journalctl -u rempart-agent",
+        "l'agent n'a pas répondu sur {path} en {seconds} s. Correction : regardez son état et "
+        "son journal : systemctl status rempart-agent ; journalctl -u rempart-agent",
+    ),
+    "control.unreachable": (
+        "cannot talk to the agent on {path} ({reason}). Fix: check that it runs: "
+        "systemctl status rempart-agent",
+        "dialogue impossible avec l'agent sur {path} ({reason}). Correction : vérifiez qu'il "
+        "tourne : systemctl status rempart-agent",
+    ),
+    "control.bad_response": (
+        "the agent's answer on {path} is not understood ({reason}). Fix: use the rempart "
+        "command of the same version as the agent (rempart version; systemctl restart "
+        "rempart-agent after an upgrade)",
+        "la réponse de l'agent sur {path} est incompréhensible ({reason}). Correction : "
+        "utilisez la commande rempart de la même version que l'agent (rempart version ; "
+        "systemctl restart rempart-agent après une mise à jour)",
+    ),
+    "control.refused": (
+        "the agent refused this client (uid {uid}): only root, the agent's user and the "
+        "group {group} may control it. Fix: run as root or add your user to the rempart group",
+        "l'agent a refusé ce client (uid {uid}) : seuls root, l'utilisateur de l'agent et le "
+        "groupe {group} peuvent le piloter. Correction : lancez la commande en root ou ajoutez "
+        "votre utilisateur au groupe rempart",
+    ),
+    "control.bad_request": (
+        "request not understood by the agent: {reason}. Fix: use the rempart command of the "
+        "same version as the agent",
+        "requête incomprise par l'agent : {reason}. Correction : utilisez la commande rempart "
+        "de la même version que l'agent",
+    ),
+    "control.unknown_command": (
+        "the agent does not know the command {command!r} (it knows: {known}). Fix: use the "
+        "rempart command of the same version as the agent",
+        "l'agent ne connaît pas la commande {command!r} (il connaît : {known}). Correction : "
+        "utilisez la commande rempart de la même version que l'agent",
+    ),
+    "control.too_large": (
+        "request larger than {limit} bytes, refused. Fix: send shorter arguments",
+        "requête de plus de {limit} octets, refusée. Correction : envoyez des arguments "
+        "plus courts",
+    ),
+    "control.internal": (
+        "the agent failed while running {command} ({reason}). Fix: read its log "
+        "(journalctl -u rempart-agent) and report the problem",
+        "l'agent a échoué en exécutant {command} ({reason}). Correction : lisez son journal "
+        "(journalctl -u rempart-agent) et signalez le problème",
+    ),
+    "control.in_use": (
+        "{path}: another agent already answers on this socket. Fix: stop it first "
+        "(systemctl stop rempart-agent), or give this one another --socket",
+        "{path} : un autre agent répond déjà sur ce socket. Correction : arrêtez-le d'abord "
+        "(systemctl stop rempart-agent), ou donnez à celui-ci un autre --socket",
+    ),
+    "control.not_a_socket": (
+        "{path} exists and is not a socket; it was left alone. Fix: move it away, or give "
+        "another --socket",
+        "{path} existe et n'est pas un socket ; il n'a pas été touché. Correction : "
+        "déplacez-le, ou indiquez un autre --socket",
+    ),
+    "control.setup_failed": (
+        "cannot create the control socket {path} ({reason}). Fix: run the agent as root, or "
+        "give a --socket in a directory it may write (systemd: RuntimeDirectory=rempart)",
+        "création du socket de contrôle {path} impossible ({reason}). Correction : lancez "
+        "l'agent en root, ou indiquez un --socket dans un répertoire où il peut écrire "
+        "(systemd : RuntimeDirectory=rempart)",
+    ),
+    "control.bad_duration": (
+        "--for {value!r}: {reason}. Fix: give a duration such as 90s, 10m, 1h, 2d, 1w",
+        "--for {value!r} : {reason}. Correction : indiquez une durée comme 90s, 10m, 1h, 2d, 1w",
+    ),
     #
     #
     #

@@ -1,8 +1,9 @@
 """The ``rempart`` command line (top layer).
 
 Exit codes: 0 success; 1 the command ran and found a problem (for ``config check``,
-an invalid file); 2 usage or configuration error; 3 a source or state could not be
-read; 130 interrupted.
+an invalid file); 2 usage or configuration error, or a request the agent refused;
+3 a source or state could not be read, or the agent could not be reached (not running,
+permission denied on its socket, no answer); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ def build_parser(lang: str = "en") -> argparse.ArgumentParser:
         ),
         epilog=_t(
             lang,
-            "Exit codes: 0 ok, 1 problem found, 2 usage or configuration error, 3 I/O error.",
-            "Codes de sortie : 0 ok, 1 problème trouvé, 2 erreur d'usage ou de configuration, "
-            "3 erreur d'entrée/sortie.",
+            "Exit codes: 0 ok, 1 problem found, 2 usage or configuration error (or a request "
+            "the agent refused), 3 I/O error or agent unreachable.",
+            "Codes de sortie : 0 ok, 1 problème trouvé, 2 erreur d'usage ou de configuration "
+            "(ou requête refusée par l'agent), 3 erreur d'entrée/sortie ou agent injoignable.",
         ),
     )
     parser.add_argument("--version", action="version", version=f"rempart {__version__}")
@@ -72,10 +74,11 @@ def _cmd_version(args: argparse.Namespace, lang: str) -> int:
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]]:
-    from rempart.cli import agent_cmd, config_cmd, filters, replay
+    from rempart.cli import agent_cmd, config_cmd, control_cmd, filters, replay
 
     return [
         agent_cmd.register,
+        control_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,
