@@ -79,7 +79,7 @@ _BANNED = FailureVerdict.BANNED
 SAVE_EVERY = 5.0  # seconds between saves of the reading positions
 WINDOWS_EVERY = 60.0  # seconds between saves of the failure windows
 LOCAL_EVERY = 60.0  # seconds between re-reads of the machine's addresses
-RECONCILE_EVERY = 300.0  # seconds between checks of the kernel's sets
+RECONCILE_EVERY = 60.0  # seconds between checks of the kernel's sets
 HISTORY_KEEP = 400 * 86400.0  # ban history kept (a year and a bit, for the yearly report)
 RETRY_FIRST, RETRY_MAX = 2.0, 60.0  # a failing source is reopened after these delays
 
@@ -335,8 +335,16 @@ class Agent:
         return reconcile(self._wanted.values(), self.firewall.elements(now))
 
     def _reconcile_now(self) -> None:
+        """Repair the kernel's sets if they drifted (a `systemctl reload nftables` or an
+        `nft flush ruleset` removes our table: it is set up again)."""
         now = self.clock.now()
-        ops = self._reconcile_ops(now)
+        assert self.firewall is not None
+        try:
+            ops = self._reconcile_ops(now)
+        except FirewallError as exc:
+            self.log.warning("firewall state unreadable (%s): setting up the table again", exc)
+            self.firewall.setup(self.layout)
+            ops = self._reconcile_ops(now)
         if ops:
             self.log.warning("firewall drifted from the wanted bans: %d change(s) made", len(ops))
             self._apply(ops, now)
