@@ -85,8 +85,10 @@ def test_missing_files_add_nothing(tmp_path: Path) -> None:
     assert local_addresses(tmp_path) == parse_if_inet6(IF_INET6)
 
 
-def test_this_machine_has_loopback() -> None:
-    assert ip_address("127.0.0.1") in local_addresses()
+def test_this_machine() -> None:
+    """The thin read on the real /proc (what it holds depends on the machine)."""
+    found = local_addresses()
+    assert all(address.version in (4, 6) for address in found)
 
 
 @given(st.text())
