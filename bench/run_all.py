@@ -28,6 +28,12 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("filters_micro", "filters_micro.py", False, ("--lines", "20000", "--repeat", "1")),
     ("matcher_micro", "matcher_micro.py", False, ("--lines", "30000", "--runs", "1")),
     ("dates_micro", "dates_micro.py", False, ("--lines", "20000", "--repeat", "1")),
+    (
+        "state_micro",
+        "state_micro.py",
+        False,
+        ("--bans", "5000", "--windows", "2000", "--repeat", "1"),
+    ),
 )
 
 

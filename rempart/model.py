@@ -22,6 +22,7 @@ __all__ = [
     "JournalCursor",
     "LogLine",
     "SavedPosition",
+    "WindowSnapshot",
 ]
 
 
@@ -155,3 +156,13 @@ class JournalCursor:
 
 
 SavedPosition = FilePosition | JournalCursor
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSnapshot:
+    """The failures a jail still counts for ``target``, saved across a restart: their
+    ``times`` (sorted) and the evidence ``lines`` kept for them, oldest first."""
+
+    target: Network
+    times: tuple[float, ...]
+    lines: tuple[str, ...] = ()

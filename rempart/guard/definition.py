@@ -32,6 +32,9 @@ class FilterDefinition:
     maxlines     how many lines a multi-line regex may span (1 = single lines)
     journalmatch systemd journal matches (``_SYSTEMD_UNIT=ssh.service``, ``+`` for OR)
     options      the options it was loaded with (``mode``…), for display
+    successregex successful logins (rempart's TOML filters only): what matches is not a
+                 failure but a login, whose address the agent trusts for a while
+                 (``trust_logins``); same tags, same prefregex as the failregexes
     """
 
     name: str
@@ -43,6 +46,7 @@ class FilterDefinition:
     maxlines: int = 1
     journalmatch: tuple[str, ...] = ()
     options: Mapping[str, str] = field(default_factory=_empty)
+    successregex: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from ipaddress import IPv4Network, IPv6Network
 
 from rempart.addresses import Address, Network, address_key, ban_target
 from rempart.guard.policy import JailPolicy
 from rempart.guard.window import FailureWindow
-from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict
+from rempart.model import Ban, Failure, FailureOutcome, FailureVerdict, WindowSnapshot
 
 __all__ = ["Guard", "JailGuard", "Offenders"]
 
@@ -26,6 +27,14 @@ _COUNTED = FailureOutcome(FailureVerdict.COUNTED)
 # host texts remembered per jail with their key (cleared when full)
 _KEY_CACHE = 65536
 _IGNORED_KEY = -1  # address keys are never negative
+_V6_TAG = 1 << 129  # as in rempart.addresses.address_key
+
+
+def _key_target(key: int, ipv6_prefix: int) -> Network:
+    """The ban target an :func:`~rempart.addresses.address_key` names."""
+    if key & _V6_TAG:
+        return IPv6Network(((key ^ _V6_TAG) << (128 - ipv6_prefix), ipv6_prefix))
+    return IPv4Network(key)
 
 
 class Offenders:
@@ -147,6 +156,35 @@ class JailGuard:
         key = address_key(target.network_address, self.policy.ipv6_prefix)
         self._bans.pop(key, None)
         self._windows.pop(key, None)
+
+    def snapshot(self) -> list[WindowSnapshot]:
+        """The failures still counted, per target (to save across a restart), in
+        no particular order."""
+        policy = self.policy
+        return [
+            WindowSnapshot(
+                _key_target(key, policy.ipv6_prefix),
+                tuple(window.times),
+                window.lines(policy.evidence_lines),
+            )
+            for key, window in self._windows.items()
+            if window.times
+        ]
+
+    def load(self, snapshots: Iterable[WindowSnapshot]) -> None:
+        """Take back windows saved by :meth:`snapshot` (before a restart): their failures
+        count with the next ones. Targets the policy now ignores are dropped; with a
+        different ``ipv6_prefix`` a window goes to the target of its first address."""
+        policy = self.policy
+        for snap in snapshots:
+            address = snap.target.network_address
+            if address in policy.ignore or not snap.times:
+                continue
+            key = address_key(address, policy.ipv6_prefix)
+            window = self._windows.get(key)
+            if window is None:
+                window = self._windows[key] = FailureWindow()
+            window.restore(snap.times, snap.lines, policy.findtime, policy.evidence_lines)
 
     def sweep(self, now: float) -> None:
         """Drop windows and ban marks that can no longer matter at ``now`` (done by

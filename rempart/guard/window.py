@@ -9,6 +9,7 @@ Failures may arrive slightly out of order (several sources): they are kept sorte
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Iterable
 
 __all__ = ["FailureWindow"]
 
@@ -53,6 +54,23 @@ class FailureWindow:
             if times[first] <= time and times[last] - times[first] <= findtime:
                 return times[last]
         return None
+
+    def restore(
+        self, times: Iterable[float], lines: tuple[str, ...], findtime: float, keep: int
+    ) -> None:
+        """Take back failures saved before a restart: their times, pruned as :meth:`add`
+        prunes, and their evidence ``lines`` (:meth:`lines` of the old window) as one
+        block, older than the evidence already here."""
+        merged = sorted((*self.times, *times))
+        if merged:
+            horizon = merged[-1] - findtime
+            merged = [t for t in merged if t >= horizon]
+        self.times = merged
+        if lines:
+            oldest = merged[0] if merged else float("-inf")
+            self.evidence.insert(0, (oldest, lines[-keep:]))
+            if len(self.evidence) > keep:
+                del self.evidence[: len(self.evidence) - keep]
 
     def newest(self) -> float:
         return self.times[-1] if self.times else float("-inf")

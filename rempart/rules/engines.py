@@ -12,7 +12,9 @@ matcher then reports long lines as too long instead of matching them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, tzinfo
+from types import MappingProxyType
 from typing import Any
 
 import re2
@@ -20,7 +22,7 @@ import re2
 from rempart.guard.definition import FilterDefinition
 from rempart.guard.matcher import LineFilter
 
-__all__ = ["RE2_MAX_MEMORY", "build_line_filter", "re2_compiler"]
+__all__ = ["RE2_MAX_MEMORY", "build_line_filter", "build_success_filter", "re2_compiler"]
 
 # memory budget of one compiled RE2 program (its DFA cache): enough for the largest
 # fail2ban filters, small enough for hundreds of jails
@@ -48,3 +50,20 @@ def build_line_filter(
     """A :class:`LineFilter` with RE2 for long lines and dangerous regexes (``captures``:
     whether results carry the captured groups; the replay and the agent do not need them)."""
     return LineFilter(definition, tz=tz, long_line_compiler=re2_compiler, captures=captures)
+
+
+def build_success_filter(definition: FilterDefinition, tz: tzinfo = UTC) -> LineFilter | None:
+    """A :class:`LineFilter` whose "failures" are the successful logins ``definition``'s
+    ``successregex`` finds (same prefregex, dates and engines as its failures; no
+    ignoreregex); None when it has no success rule. One per (jail, source), fed the same
+    lines as the failure filter."""
+    if not definition.successregex:
+        return None
+    success = replace(
+        definition,
+        failregex=definition.successregex,
+        ignoreregex=(),
+        successregex=(),
+        options=MappingProxyType({**definition.options, "success": "yes"}),
+    )
+    return build_line_filter(success, tz, captures=False)

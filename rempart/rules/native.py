@@ -22,6 +22,9 @@ A filter file looks like this (the full reference is docs/reference/filters.md):
     [[ignore]]                            # ignoreregexes
     regex = '...'
 
+    [[success]]                           # successful logins (trusted for a while)
+    regex = '^Accepted password for <F-USER>\\S+</F-USER> from <ADDR> port \\d+ ssh2$'
+
     [[samples]]                           # evidence, walked by tests/filters
     line = "..."
     match = true                          # the line completes exactly one failure
@@ -29,6 +32,8 @@ A filter file looks like this (the full reference is docs/reference/filters.md):
     modes = ["ddos", "aggressive"]        # default: every mode
     source_time = "2026-11-21T09:43:12Z"  # optional: fed as a journal entry with this time
                                           # (for date-less lines: journal, ``sshd -E``)
+    success = true                        # the line is a successful login (one, of ``host``);
+                                          # default false: the success rules find none in it
 
 Regexes use fail2ban's tags (``<HOST>``, ``<ADDR>``, ``<F-USER>``…). Unknown keys
 are errors, so a typo never silently disables a rule.
@@ -60,11 +65,22 @@ _TOP_KEYS = {
     "rules",
     "ignore",
     "samples",
+    "success",
     "sample_now",
     "sample_timezone",
 }
 _RULE_KEYS = {"regex", "modes", "description"}
-_SAMPLE_KEYS = {"line", "match", "host", "time", "user", "modes", "description", "source_time"}
+_SAMPLE_KEYS = {
+    "line",
+    "match",
+    "host",
+    "time",
+    "user",
+    "modes",
+    "description",
+    "source_time",
+    "success",
+}
 _VAR = re.compile(r"%\((\w+)\)s")
 
 
@@ -80,6 +96,7 @@ class Sample:
     modes: tuple[str, ...] = ()
     description: str = ""
     source_time: str | None = None
+    success: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +205,7 @@ def _samples(data: Mapping[str, Any], modes: tuple[str, ...], origin: str) -> tu
                 modes=sample_modes,
                 description=str(raw.get("description", "")),
                 source_time=raw.get("source_time"),
+                success=bool(raw.get("success", False)),
             )
         )
     return tuple(samples)
@@ -218,6 +236,7 @@ def parse_native(text: str, origin: str) -> NativeFilter:
     prefregex = _expand(pref, variables, origin, "prefregex") if isinstance(pref, str) else None
     fail_rules = _rules(data, "rules", modes, variables, origin)
     ignore_rules = _rules(data, "ignore", modes, variables, origin)
+    success_rules = _rules(data, "success", modes, variables, origin)
     datepattern = data.get("datepattern")
     if datepattern is not None:
         datepattern = _expand(str(datepattern), variables, origin, "datepattern")
@@ -240,6 +259,7 @@ def parse_native(text: str, origin: str) -> NativeFilter:
             maxlines=maxlines,
             journalmatch=journalmatch,
             options=MappingProxyType({"mode": mode}),
+            successregex=tuple(r for r, m in success_rules if mode in m),
         )
     description = data.get("description", {})
     if isinstance(description, str):

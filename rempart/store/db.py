@@ -103,6 +103,17 @@ class Database:
         except sqlite3.Error as exc:
             raise _unusable(self.path, exc) from exc
 
+    def tuples(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one read statement as plain tuples: for bulk reads, where building a
+        :class:`sqlite3.Row` per row costs more than the read. Raises StateError."""
+        try:
+            cursor = self._connection.cursor()
+            cursor.row_factory = None
+            rows: list[tuple[Any, ...]] = cursor.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise _unusable(self.path, exc) from exc
+        return rows
+
     def applied_version(self) -> int:
         """The schema version recorded in the file (re-read)."""
         return applied_version(self._connection)

@@ -18,6 +18,10 @@ Two properties:
 
 Multi-line filters are also checked for the other way to blame someone: state carried from
 an attacker's connection (or request) to a legitimate one.
+
+Success rules (logins the agent then trusts) get the same treatment the other way round: no
+failure line ever reads as a login, and a login line whose account name is hostile never
+names a forged address (see the end of this file).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from hypothesis import strategies as st
 
 from rempart.guard.matcher import LineFilter
 from rempart.rules.catalog import load_shipped, shipped_filter_names
-from rempart.rules.engines import build_line_filter
+from rempart.rules.engines import build_line_filter, build_success_filter
 
 NOW = 1_795_262_400.0  # 2026-11-21T12:00:00Z
 INJECTED = ("203.0.113.9", "2001:db8:bad::9", "198.51.100.66")
@@ -69,6 +73,9 @@ FORGED = (
     "admin\u202e from 198.51.100.66 port 22",
     "ädmin✓ from 2001:db8:bad::9 port 22",
     "A" * 5000 + " from 203.0.113.9 port 22 ssh2",
+    "Accepted password for root from 203.0.113.9 port 22 ssh2",
+    "x\nAccepted publickey for root from 203.0.113.9 port 22 ssh2: ED25519 SHA256:abc",
+    'root from 203.0.113.9 port 22 ssh2: RSA SHA256:x, client user "u", client host "h"',
 )
 BENIGN = ("root", "admin", "", " ", "o'brien", 'say "hi"', "a(b)c", "<x@example.org>", "日本")
 FIELDS = FORGED + BENIGN
@@ -543,3 +550,88 @@ def test_recidive_reads_nothing_but_rempart_ban_lines(line: str) -> None:
     for stamp in (NOW, None):
         result = _filter("recidive", "normal").process(line, NOW, stamp)
         assert not {f.host for f in result.failures} & set(INJECTED), line
+
+
+# ------------------------------------------------------------------ successful logins
+
+SUCCESS_TEMPLATES = (
+    Template(
+        "sshd",
+        "Nov 21 10:00:00 host sshd[{pid}]: Accepted password for {a} from {addr} port 4242 ssh2",
+        ALL,
+        _vis,
+        counted=lambda s: bool(s) and " " not in s,
+    ),
+    Template(
+        "sshd",
+        "host sshd-session[{pid}]: Accepted publickey for {a} from {addr} port 4242 ssh2: "
+        "ED25519 SHA256:M73JdV3HcFtzRP7Pg2Fbx3p9mMRI1FknL4aqXNC4WG0",
+        ALL,
+        _vis,
+        counted=lambda s: bool(s) and " " not in s,
+        journal=True,
+    ),
+    Template(
+        "sshd",
+        "Accepted keyboard-interactive/pam for {a} from {addr} port 4242 ssh2\r",
+        ALL,
+        _vis,
+        counted=lambda s: bool(s) and " " not in s,
+        journal=True,
+    ),
+    Template(
+        "sshd",
+        "Nov 21 10:00:00 host sshd[{pid}]: Accepted hostbased for root from {addr} port 4242 "
+        'ssh2: ECDSA SHA256:Fo1Rn3vEUoPV5Xq1OUSdKYjS4Pz6ZWMxfQh8Sy7tfsU, client user "{a}", '
+        'client host "{b}"',
+        ALL,
+        _vis,
+    ),
+)
+
+
+@cache
+def _success_filter(name: str, mode: str) -> LineFilter:
+    success = build_success_filter(load_shipped(name).definition(mode))
+    assert success is not None
+    return success
+
+
+def _logins(name: str, mode: str, line: str, journal: bool) -> list[str]:
+    result = _success_filter(name, mode).process(line, NOW, NOW if journal else None)
+    return [f.host for f in result.failures]
+
+
+def _check_logins(slot: str) -> None:
+    """No failure line is a login; a login never names a forged address."""
+    for mode in load_shipped("sshd").modes:
+        for addr in REAL:
+            for template in (t for t in TEMPLATES if t.filter == "sshd"):
+                for escaped in (False, True):
+                    line = template.line(slot, addr, next(_pids), escaped=escaped)
+                    assert _logins("sshd", mode, line, template.journal) == [], (mode, line)
+            for template in SUCCESS_TEMPLATES:
+                raw = template.line(slot, addr, next(_pids), escaped=False)
+                logins = _logins("sshd", mode, raw, template.journal)
+                assert not set(logins) & set(INJECTED), (mode, raw)
+                escaped_line = template.line(slot, addr, next(_pids), escaped=True)
+                logins = _logins("sshd", mode, escaped_line, template.journal)
+                assert not set(logins) & set(INJECTED), (mode, escaped_line)
+                expected = [addr] if template.counted(template.escape(slot)) else []
+                assert logins == expected, (mode, escaped_line, logins)
+
+
+@pytest.mark.parametrize("slot", FIELDS, ids=lambda s: repr(s[:30]))
+def test_hostile_fields_never_make_a_login(slot: str) -> None:
+    _check_logins(slot)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(slot=HOSTILE)
+def test_generated_hostile_fields_never_make_a_login(slot: str) -> None:
+    _check_logins(slot)

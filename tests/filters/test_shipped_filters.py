@@ -14,7 +14,7 @@ import pytest
 
 from rempart.guard.matcher import LineFilter, LineKind, LineResult
 from rempart.rules.catalog import load_shipped, shipped_filter_names
-from rempart.rules.engines import build_line_filter
+from rempart.rules.engines import build_line_filter, build_success_filter
 from rempart.rules.native import NativeFilter, Sample
 
 CASES = [(name, mode) for name in shipped_filter_names() for mode in load_shipped(name).modes]
@@ -112,3 +112,59 @@ def test_samples_cover_ipv4_and_ipv6(name: str) -> None:
     hosts = {s.host for s in load_shipped(name).samples if s.match and s.host}
     assert any(":" in h for h in hosts), f"{name}: no IPv6 failure sample"
     assert any("." in h and ":" not in h for h in hosts), f"{name}: no IPv4 failure sample"
+
+
+def _success_results(native: NativeFilter, mode: str) -> list[tuple[int, Sample, LineResult]]:
+    """(index, sample, result) of the success filter of ``mode``, samples fed in order."""
+    tz = ZoneInfo(native.sample_timezone)
+    now = _epoch(native.sample_now, tz) if native.sample_now else 1_795_000_000.0
+    success = build_success_filter(native.definition(mode), tz)
+    assert success is not None
+    out = []
+    for i, sample in enumerate(native.samples):
+        if mode in sample.modes:
+            stamp = _epoch(sample.source_time, tz) if sample.source_time else None
+            out.append((i, sample, success.process(sample.line, now, stamp)))
+    return out
+
+
+@pytest.mark.parametrize(("name", "mode"), CASES)
+def test_success_samples(name: str, mode: str) -> None:
+    """``success = true`` samples are exactly one login (of ``host``, ``user``, at
+    ``time``); every other sample line, failures included, is none."""
+    native = load_shipped(name)
+    if not native.definition(mode).successregex:
+        assert not [s for s in native.samples if s.success], f"{name}: no success rule"
+        assert build_success_filter(native.definition(mode)) is None
+        return
+    tz = ZoneInfo(native.sample_timezone)
+    problems = []
+    for i, sample, result in _success_results(native, mode):
+        where = f"samples[{i}] {sample.line[:90]!r}"
+        logins = [(f.host, f.user) for f in result.failures]
+        if not sample.success:
+            if logins:
+                problems.append(f"{where}: expected no login, got {logins}")
+            continue
+        assert not sample.match, f"{where}: a sample is a failure or a login, not both"
+        if len(logins) != 1:
+            problems.append(f"{where}: expected one login, got {logins}")
+            continue
+        login = result.failures[0]
+        if sample.host is not None and login.host != sample.host:
+            problems.append(f"{where}: host {login.host!r} != {sample.host!r}")
+        if sample.user is not None and login.user != sample.user:
+            problems.append(f"{where}: user {login.user!r} != {sample.user!r}")
+        if sample.time is not None and int(login.time) != int(_epoch(sample.time, tz)):
+            problems.append(f"{where}: time {login.time} != {sample.time}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("name", "mode"), CASES)
+def test_every_success_rule_has_a_sample(name: str, mode: str) -> None:
+    native = load_shipped(name)
+    rules = native.definition(mode).successregex
+    if not rules:
+        return
+    hit = {r.regex for _i, _s, r in _success_results(native, mode) if r.kind is LineKind.MATCHED}
+    assert hit == set(range(len(rules)))

@@ -17,7 +17,7 @@ from datetime import datetime
 import pytest
 
 from rempart.rules.catalog import load_shipped
-from rempart.rules.engines import build_line_filter
+from rempart.rules.engines import build_line_filter, build_success_filter
 from tests.conftest import FIXTURES
 
 NOW = 1_795_262_400.0  # 2026-11-21T12:00:00Z
@@ -55,3 +55,23 @@ def test_real_capture(name: str, mode: str, keep_cr: bool) -> None:
 
 def _epoch_of(line: str) -> int:
     return int(datetime.fromisoformat(line.split(" ", 1)[0]).timestamp())
+
+
+@pytest.mark.parametrize("keep_cr", [False, True], ids=["lf", "crlf-kept"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("mode", ["normal", "ddos", "extra", "aggressive"])
+def test_real_capture_logins(name: str, mode: str, keep_cr: bool) -> None:
+    """The success rules find exactly the capture's "Accepted" lines: rp-e2e's logins."""
+    success = build_success_filter(load_shipped("sshd").definition(mode))
+    assert success is not None
+    dated = name.endswith("syslog.log")
+    logins = []
+    for line in _lines(name, keep_cr):
+        result = success.process(line, NOW, None if dated else NOW)
+        logins += [(line, f) for f in result.failures]
+    accepted = [line for line in _lines(name, keep_cr) if "Accepted password" in line]
+    assert [line for line, _f in logins] == accepted
+    assert len(accepted) == 2
+    assert {(f.host, f.user) for _line, f in logins} == {("10.203.0.2", "rp-e2e")}
+    if dated:
+        assert all(int(f.time) == _epoch_of(line) for line, f in logins)
