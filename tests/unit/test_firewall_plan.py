@@ -64,7 +64,10 @@ def test_timeout_versus_none_is_a_change() -> None:
 
 def test_same_target_in_two_jails_is_two_elements() -> None:
     ops = reconcile([el("192.0.2.1/32", jail="a")], [el("192.0.2.1/32", jail="b")])
-    assert ops == [DeleteElement(el("192.0.2.1/32", jail="b")), AddElement(el("192.0.2.1/32", jail="a"))]
+    assert ops == [
+        DeleteElement(el("192.0.2.1/32", jail="b")),
+        AddElement(el("192.0.2.1/32", jail="a")),
+    ]
 
 
 def test_wanted_twice_keeps_the_later_expiry() -> None:
@@ -77,7 +80,9 @@ def test_wanted_twice_keeps_the_later_expiry() -> None:
 
 def test_tolerance() -> None:
     assert reconcile([el("192.0.2.1/32", 1000.0)], [el("192.0.2.1/32", 1010.0)], tolerance=9.0)
-    assert reconcile([el("192.0.2.1/32", 1000.0)], [el("192.0.2.1/32", 1010.0)], tolerance=10.0) == []
+    assert (
+        reconcile([el("192.0.2.1/32", 1000.0)], [el("192.0.2.1/32", 1010.0)], tolerance=10.0) == []
+    )
 
 
 def test_layout_names() -> None:

@@ -65,7 +65,7 @@ def verify_netns(path: Path, *, check: Path = THREAD_NS) -> None:
     except OSError as exc:
         raise FirewallError("firewall.netns", path=str(path), reason=str(exc)) from exc
     if not same:
-        reason = f"this thread is in {os.readlink(check)}, not in it"
+        reason = f"this thread is in namespace inode {check.stat().st_ino}, not in it"
         raise FirewallError("firewall.netns", path=str(path), reason=reason)
 
 
