@@ -198,7 +198,7 @@ def _jail_name(ctx: _Ctx, name: str) -> None:
             f"jails.{name}",
             "a jail name is 1 to 32 letters, digits, _ or -, and not 'allow' (rempart's "
             "nftables sets are named after it)",
-            'rename the table, e.g. [jails.sshd] or [jails.postfix-sasl]',
+            "rename the table, e.g. [jails.sshd] or [jails.postfix-sasl]",
         )
 
 
