@@ -28,6 +28,12 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("filters_micro", "filters_micro.py", False, ("--lines", "20000", "--repeat", "1")),
     ("matcher_micro", "matcher_micro.py", False, ("--lines", "30000", "--runs", "1")),
     ("dates_micro", "dates_micro.py", False, ("--lines", "20000", "--repeat", "1")),
+    (
+        "firewall",
+        "bench_firewall.py",
+        False,
+        ("--bans", "2000", "--singles", "100", "--per-process", "50"),
+    ),
 )
 
 
