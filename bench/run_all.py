@@ -34,6 +34,12 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
         False,
         ("--bans", "5000", "--windows", "2000", "--repeat", "1"),
     ),
+    (
+        "firewall",
+        "bench_firewall.py",
+        False,
+        ("--bans", "2000", "--singles", "100", "--per-process", "50"),
+    ),
 )
 
 

@@ -102,9 +102,70 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage.invalid": ("{detail}", "{detail}"),
     # --- firewall (nftables adapter) ---
     "firewall.failed": ("nftables: {detail}", "nftables : {detail}"),
-    #
-    #
-    #
+    "firewall.refused": (
+        "nftables refused the {action} batch: {error}. Fix: read nftables' message; "
+        "`nft list table inet rempart` shows what the kernel holds",
+        "nftables a refusé le lot {action} : {error}. Correction : lisez le message de "
+        "nftables ; `nft list table inet rempart` montre ce que le noyau contient",
+    ),
+    "firewall.permission": (
+        "nftables: permission denied ({error}). Fix: run rempart as root or with the "
+        "CAP_NET_ADMIN capability (systemd: AmbientCapabilities=CAP_NET_ADMIN), or use "
+        "--firewall dry-run",
+        "nftables : permission refusée ({error}). Correction : lancez rempart en root ou avec "
+        "la capacité CAP_NET_ADMIN (systemd : AmbientCapabilities=CAP_NET_ADMIN), ou utilisez "
+        "--firewall dry-run",
+    ),
+    "firewall.unsupported": (
+        "nftables: this kernel has no nf_tables support ({error}). Fix: load it "
+        "(modprobe nf_tables) or boot a kernel built with CONFIG_NF_TABLES (Debian's is), "
+        "or use --firewall dry-run",
+        "nftables : ce noyau ne gère pas nf_tables ({error}). Correction : chargez-le "
+        "(modprobe nf_tables) ou démarrez un noyau compilé avec CONFIG_NF_TABLES (celui de "
+        "Debian l'est), ou utilisez --firewall dry-run",
+    ),
+    "firewall.missing_program": (
+        "nftables: program {program} not found. Fix: apt-get install nftables",
+        "nftables : programme {program} introuvable. Correction : apt-get install nftables",
+    ),
+    "firewall.missing_library": (
+        "nftables: cannot load {library} ({reason}). Fix: apt-get install libnftables1 "
+        "(the nftables package brings it)",
+        "nftables : impossible de charger {library} ({reason}). Correction : apt-get install "
+        "libnftables1 (le paquet nftables l'installe)",
+    ),
+    "firewall.timeout": (
+        "nftables: {program} did not answer within {timeout} s. Fix: look at the machine's "
+        "load and at `nft list ruleset`; then restart rempart",
+        "nftables : {program} n'a pas répondu en {timeout} s. Correction : regardez la charge "
+        "de la machine et `nft list ruleset`, puis relancez rempart",
+    ),
+    "firewall.netns": (
+        "nftables: cannot work in network namespace {path} ({reason}); refusing to touch any "
+        "firewall. Fix: give the path of a network namespace (/run/netns/NAME) and run as root",
+        "nftables : impossible de travailler dans l'espace de noms réseau {path} ({reason}) ; "
+        "aucun pare-feu n'est modifié. Correction : donnez le chemin d'un espace de noms réseau "
+        "(/run/netns/NOM) et lancez en root",
+    ),
+    "firewall.bad_output": (
+        "nftables: output not understood ({reason}). Fix: report it with the output of "
+        "`nft -j list table inet {table}`",
+        "nftables : sortie incomprise ({reason}). Correction : signalez-le avec la sortie de "
+        "`nft -j list table inet {table}`",
+    ),
+    "firewall.closed": (
+        "nftables: the firewall connection is closed. Fix: open it again (restart rempart)",
+        "nftables : la connexion au pare-feu est fermée. Correction : rouvrez-la (relancez "
+        "rempart)",
+    ),
+    "firewall.unknown_kind": (
+        "unknown firewall backend {kind!r}. Fix: use auto, nftables or dry-run",
+        "moteur de pare-feu inconnu {kind!r}. Correction : utilisez auto, nftables ou dry-run",
+    ),
+    "firewall.fallback": (
+        "nftables cannot be used, running in DRY-RUN: nothing will be banned. {reason}",
+        "nftables est inutilisable, fonctionnement À BLANC : personne ne sera banni. {reason}",
+    ),
     # --- state (bans, history, allows) ---
     #
     #

@@ -22,6 +22,7 @@ from rempart.config.schema import (
     SourceConfig,
 )
 from rempart.errors import ConfigError
+from rempart.guard.firewall import JAIL_NAME
 
 __all__ = ["build_config", "default_config_text", "load_config"]
 
@@ -190,7 +191,19 @@ def _source(ctx: _Ctx, value: Any, key: str) -> SourceConfig:
     return SourceConfig(kind=kind, path=path, match=tuple(match), timezone=timezone, name=name)
 
 
+def _jail_name(ctx: _Ctx, name: str) -> None:
+    """Jail names become nftables set names (``NAME_v4``): keep them plain."""
+    if not JAIL_NAME.fullmatch(name) or name == "allow":
+        raise ctx.error(
+            f"jails.{name}",
+            "a jail name is 1 to 32 letters, digits, _ or -, and not 'allow' (rempart's "
+            "nftables sets are named after it)",
+            "rename the table, e.g. [jails.sshd] or [jails.postfix-sasl]",
+        )
+
+
 def _jail(ctx: _Ctx, name: str, value: Any, defaults: JailConfig) -> JailConfig:
+    _jail_name(ctx, name)
     key = f"jails.{name}"
     table = ctx.table(value, key)
     ctx.known(table, key, "jails.NAME", frozenset({"sources"}))

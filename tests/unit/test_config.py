@@ -88,3 +88,23 @@ def test_defaults_apply_to_jails(tmp_path: Path) -> None:
     assert cfg.jails["b"].maxretry == 7
     assert cfg.jails["b"].bantime == 3600
     assert cfg.jails["a"].escalation.bantime(3600, 3) == 14400
+
+
+@pytest.mark.parametrize("name", ["a b", "allow", "x" * 33, "sshd;drop", "é", '"'])
+def test_jail_names_must_fit_nftables_set_names(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "rempart.toml"
+    path.write_text(f"[jails.'{name}']\nfilter='sshd'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert f"jails.{name}" in message
+    assert "1 to 32 letters" in message
+    assert "rename" in message
+
+
+@pytest.mark.parametrize("name", ["sshd", "postfix-sasl", "web_1", "X" * 32, "2222"])
+def test_plain_jail_names_are_accepted(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "rempart.toml"
+    path.write_text(f"[jails.'{name}']\nfilter='sshd'\n")
+    assert list(load_config(path).jails) == [name]
