@@ -29,16 +29,17 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from rempart import __version__
 from rempart.adapters.firewall import Firewall, open_firewall
 from rempart.adapters.localaddr import local_addresses
+from rempart.adapters.localzone import local_zone
 from rempart.adapters.sources.base import LineSource
 from rempart.adapters.sources.factory import open_source
 from rempart.adapters.sources.files import StartAt
 from rempart.addresses import Address, Network, ban_target
-from rempart.adapters.localzone import local_zone
 from rempart.clock import Clock
 from rempart.config.schema import Config, JailConfig, SourceConfig
 from rempart.errors import FirewallError, RempartError, SourceError
@@ -54,9 +55,11 @@ from rempart.guard.firewall import (
 )
 from rempart.guard.matcher import LineFilter, LineKind
 from rempart.guard.trust import RecentLogins
-from rempart.model import Ban, FailureVerdict, LogLine
+from rempart.model import Ban, FailureVerdict, LogLine, WindowSnapshot
 from rempart.rules.engines import build_success_filter
 from rempart.services.agent_metrics import AgentMetrics, JailCounters, SourceCounters
+from rempart.services.control import ControlServer
+from rempart.services.gctune import gc_tuned
 from rempart.services.jails import (
     definition_for,
     journal_match,
@@ -64,7 +67,6 @@ from rempart.services.jails import (
     policy_for,
     source_zone,
 )
-from rempart.services.gctune import gc_tuned
 from rempart.services.statewriter import StateWriter
 from rempart.store.allows import AllowStore
 from rempart.store.bans import BanStore, StoredBan
@@ -174,7 +176,6 @@ class Agent:
         self.writer = StateWriter(self.state_dir / "rempart.db", clock=clock, log=log)
         self._firewall_given = firewall
         self.firewall: Firewall | None = firewall
-        self.firewall_detail = ""
         self._wanted: dict[tuple[str, Network], Element] = {}
         self._lanes = self._build_lanes()
         self._tasks: list[asyncio.Task[None]] = []
@@ -189,9 +190,7 @@ class Agent:
             matches = journal_match(jail, definition)
             for index, source in enumerate(jail.sources):
                 label = source.name or (str(source.path) if source.path else source.kind)
-                tz = (
-                    source_zone(jail, str(source.path), zone) if source.path is not None else zone
-                )
+                tz = source_zone(jail, str(source.path), zone) if source.path is not None else zone
                 key = f"{jail.name}:{index}:{source.kind}:{source.path or ''}"
                 counters = SourceCounters(jail=jail.name)
                 self.metrics.sources[f"{jail.name}:{label}"] = counters
@@ -242,6 +241,10 @@ class Agent:
     def firewall_name(self) -> str:
         return self.firewall.name if self.firewall is not None else "none"
 
+    @property
+    def firewall_detail(self) -> str:
+        return self.firewall.detail if self.firewall is not None else ""
+
     async def _start_firewall(self) -> None:
         firewall = self._firewall_given
         if firewall is None:
@@ -250,11 +253,10 @@ class Agent:
         firewall.setup(self.layout)
         self.firewall = firewall
 
-    async def _start_control(self) -> object | None:
+    async def _start_control(self) -> ControlServer | None:
         if self.options.socket is None:
             return None
         from rempart.services.agent_control import AgentControl
-        from rempart.services.control import ControlServer
 
         server = ControlServer(self.options.socket, AgentControl(self), log=self.log)
         await server.start()
@@ -313,7 +315,7 @@ class Agent:
             self.guard.jail(record.jail).restore(record.ban)
             self._wanted[(record.jail, record.target)] = _element(record)
         for name in self.jails:
-            snapshots = await self.writer.run(lambda db, n=name: WindowStore(db).load(n))
+            snapshots = await self.writer.run(partial(_load_windows, jail=name))
             self.guard.jail(name).load(snapshots)
         self._refresh_local()
         ops = self._reconcile_ops(now)
@@ -447,9 +449,7 @@ class Agent:
             if reason is not None:
                 self.guard.jail(ban.jail).lift(ban.target)
                 self.metrics.jails[ban.jail].spared += 1
-                self.log.warning(
-                    "not banning %s (jail %s): %s", ban.address, ban.jail, reason
-                )
+                self.log.warning("not banning %s (jail %s): %s", ban.address, ban.jail, reason)
                 continue
             made.append(ban)
         live = [b for b in made if b.end > now]
@@ -497,9 +497,7 @@ class Agent:
         ops: list[BanOp] = []
         for name in names:
             target = ban_target(address, self.guard.jail(name).policy.ipv6_prefix)
-            lifted += await self.writer.run(
-                lambda db, t=target, n=name: BanStore(db).lift(t, jail=n, at=now, by=by)
-            )
+            lifted += await self.writer.run(partial(_lift, target=target, jail=name, at=now, by=by))
             self.guard.jail(name).lift(target)
             element = self._wanted.pop((name, target), None)
             if element is not None:
@@ -545,7 +543,7 @@ class Agent:
         for name in self.jails:
             snapshot = self.guard.jail(name).snapshot()
             self.writer.submit(
-                lambda db, n=name, s=snapshot: WindowStore(db).save(n, s), "saving windows"
+                partial(_save_windows, jail=name, snapshot=snapshot), "saving windows"
             )
         horizon = self.clock.now() - HISTORY_KEEP
         self.writer.submit(lambda db: BanStore(db).forget_before(horizon), "pruning history")
@@ -578,8 +576,18 @@ class Agent:
         return os.getpid()
 
 
-
-
 def _active_bans(db: Database, now: float) -> list[StoredBan]:
     with gc_tuned():  # 20,000 bans build 40,000 ipaddress objects, each in a reference cycle
         return BanStore(db).active(now)
+
+
+def _load_windows(db: Database, *, jail: str) -> list[WindowSnapshot]:
+    return WindowStore(db).load(jail)
+
+
+def _save_windows(db: Database, *, jail: str, snapshot: list[WindowSnapshot]) -> None:
+    WindowStore(db).save(jail, snapshot)
+
+
+def _lift(db: Database, *, target: Network, jail: str, at: float, by: str) -> list[StoredBan]:
+    return BanStore(db).lift(target, jail=jail, at=at, by=by)

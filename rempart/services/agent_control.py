@@ -89,9 +89,7 @@ class AgentControl:
         records = await agent.writer.run(lambda db: BanStore(db).active(now, jail))
         return [_stored(r) for r in records]
 
-    async def ban(
-        self, address: str, jail: str, duration: float | None, by: str
-    ) -> dict[str, Any]:
+    async def ban(self, address: str, jail: str, duration: float | None, by: str) -> dict[str, Any]:
         parsed = self._address(address)
         self._jail(jail)
         ban = self._agent.ban_by_hand(parsed, jail, self._duration(duration), by)
@@ -123,7 +121,8 @@ class AgentControl:
         if address is None:
             raise UsageError(
                 "usage.invalid",
-                detail=f"{text[:80]!r} is not an IPv4 or IPv6 address (e.g. 192.0.2.7, 2001:db8::7)",
+                detail=f"{text[:80]!r} is not an IPv4 or IPv6 address "
+                "(e.g. 192.0.2.7, 2001:db8::7)",
             )
         return address
 

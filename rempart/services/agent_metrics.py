@@ -50,7 +50,7 @@ class AgentMetrics:
         """Every counter as a sample, ready for an exposition format."""
         out: list[Sample] = []
         for name, j in sorted(self.jails.items()):
-            labels = (("jail", name),)
+            labels: tuple[tuple[str, str], ...] = (("jail", name),)
             out += [
                 Sample("rempart_failures_total", labels, j.failures, "Failures found"),
                 Sample("rempart_bans_total", labels, j.bans, "Bans made"),

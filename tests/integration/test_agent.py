@@ -118,7 +118,8 @@ async def _bans_after_maxretry_and_restores_after_restart(
         _append(log, _failed("198.51.100.1"))
         assert await _until(lambda: _banned(firewall, "198.51.100.1"))
         history = await AgentControl(agent).history("192.0.2.7", 10)
-        assert history[0]["evidence"] and "192.0.2.7" in history[0]["evidence"][-1]
+        assert history[0]["evidence"]
+        assert "192.0.2.7" in history[0]["evidence"][-1]
 
 
 async def _never_bans_who_logged_in_nor_a_forged_address(
