@@ -171,6 +171,21 @@ class Agent:
         assert isinstance(bans, list)
         return bans
 
+    def history(self, address: str) -> list[dict[str, Any]]:
+        """``rempart history ADDRESS --json --socket SOCK``."""
+        result = subprocess.run(
+            rempart_argv("history", address, "--json", "--socket", str(self.socket)),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"rempart history failed: {result.stderr}\n{self.log()}")
+        history = json.loads(result.stdout)
+        assert isinstance(history, list)
+        return history
+
     def banned_addresses(self) -> set[str]:
         return {str(ban["address"]) for ban in self.bans()}
 
