@@ -28,6 +28,8 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("filters_micro", "filters_micro.py", False, ("--lines", "20000", "--repeat", "1")),
     ("matcher_micro", "matcher_micro.py", False, ("--lines", "30000", "--runs", "1")),
     ("dates_micro", "dates_micro.py", False, ("--lines", "20000", "--repeat", "1")),
+    # live agents in a network namespace (root): fail2ban-server against rempart agent
+    ("agent", "bench_agent.py", False, ("--quick",)),
 )
 
 
