@@ -40,6 +40,8 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
         False,
         ("--bans", "2000", "--singles", "100", "--per-process", "50"),
     ),
+    # live agents in a network namespace (root): fail2ban-server against rempart agent
+    ("agent", "bench_agent.py", False, ("--quick",)),
 )
 
 
