@@ -91,7 +91,7 @@ PubkeyAuthentication no
 AuthorizedKeysFile none
 PermitRootLogin no
 MaxAuthTries 3
-LoginGraceTime 20
+LoginGraceTime 6
 MaxStartups 200
 UseDNS no
 """
