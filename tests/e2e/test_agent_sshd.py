@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.agent import Agent, agent_available, write_config
+from tests.e2e.agent import Agent, write_config
 from tests.e2e.sshd import (
     ATTACKER_V4,
     ATTACKER_V6,
