@@ -121,7 +121,7 @@ def _register_bans(sub: Sub, lang: str) -> None:
 
 def _register_ban(sub: Sub, lang: str) -> None:
     p = _parser(sub, "ban", lang, "ban an address now", "bannir une adresse maintenant")
-    _address(p, lang, "IPv4 or IPv6 address (or network)", "adresse IPv4 ou IPv6 (ou réseau)")
+    _address(p, lang, "IPv4 or IPv6 address", "adresse IPv4 ou IPv6")
     p.add_argument(
         "--jail",
         metavar="NAME",
@@ -143,7 +143,7 @@ def _register_ban(sub: Sub, lang: str) -> None:
 
 def _register_unban(sub: Sub, lang: str) -> None:
     p = _parser(sub, "unban", lang, "lift the bans of an address", "lever les bannissements")
-    _address(p, lang, "banned address or network", "adresse ou réseau banni")
+    _address(p, lang, "banned address", "adresse bannie")
     p.add_argument(
         "--jail",
         metavar="NAME",
@@ -162,7 +162,7 @@ def _register_allow(sub: Sub, lang: str) -> None:
         "never ban an address (lifts its bans)",
         "ne jamais bannir une adresse (lève ses bannissements)",
     )
-    _address(p, lang, "address or network to allow", "adresse ou réseau à autoriser")
+    _address(p, lang, "address to allow", "adresse à autoriser")
     p.add_argument(
         "--for",
         dest="duration",

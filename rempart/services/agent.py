@@ -27,7 +27,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -42,7 +42,7 @@ from rempart.adapters.sources.files import StartAt
 from rempart.addresses import Address, Network, ban_target
 from rempart.clock import Clock
 from rempart.config.schema import Config, JailConfig, SourceConfig
-from rempart.errors import FirewallError, RempartError, SourceError
+from rempart.errors import FirewallError, RempartError, SourceError, UsageError
 from rempart.guard.engine import Guard
 from rempart.guard.firewall import (
     AddElement,
@@ -282,14 +282,11 @@ class Agent:
                 with contextlib.suppress(RempartError, OSError):
                     await lane.source.aclose()
 
-    async def _every(self, period: float, work: object) -> None:
-        assert callable(work)
+    async def _every(self, period: float, work: Callable[[], None]) -> None:
         while True:
             await asyncio.sleep(period)
             try:
-                result = work()
-                if asyncio.iscoroutine(result):
-                    await result
+                work()
             except RempartError as exc:
                 self.log.error("%s", exc)
 
@@ -441,38 +438,40 @@ class Agent:
         if seen:
             self.writer.submit(lambda db: LoginStore(db).record_many(seen), "saving logins")
 
-    def _enforce(self, bans: list[Ban], now: float) -> None:
-        """Spare the protected, send the rest to the firewall in one transaction, record."""
+    def _enforce(self, bans: list[Ban], now: float, reason: str = "detected") -> bool:
+        """Spare the protected, send the rest to the firewall in one transaction, record.
+        False when the firewall refused the batch (the periodic reconcile retries it)."""
         made: list[Ban] = []
         for ban in bans:
-            reason = self.protection.reason(ban, now)
-            if reason is not None:
+            why = self.protection.reason(ban, now)
+            if why is not None:
                 self.guard.jail(ban.jail).lift(ban.target)
                 self.metrics.jails[ban.jail].spared += 1
-                self.log.warning("not banning %s (jail %s): %s", ban.address, ban.jail, reason)
+                self.log.warning("not banning %s (jail %s): %s", ban.address, ban.jail, why)
                 continue
             made.append(ban)
         live = [b for b in made if b.end > now]
-        if live:
-            ops: list[BanOp] = [AddElement(_element(b)) for b in live]
-            self._apply(ops, now)
-            for b in live:
-                self._wanted[(b.jail, b.target)] = _element(b)
+        applied = self._apply([AddElement(_element(b)) for b in live], now)
+        for b in live:
+            self._wanted[(b.jail, b.target)] = _element(b)
         for ban in made:
             self.metrics.jails[ban.jail].bans += 1
             self.log.warning("%s", ban.log_text())
         if made:
-            self.writer.submit(lambda db: BanStore(db).add_many(made, "detected"), "saving bans")
+            self.writer.submit(lambda db: BanStore(db).add_many(made, reason), "saving bans")
+        return applied
 
     # ----------------------------------------------------------------- commands
 
     def ban_by_hand(self, address: Address, jail: str, duration: float | None, by: str) -> Ban:
+        """Ban ``address`` in ``jail`` now, through the same path as a detected ban (so the
+        never-banned rules hold for it too). Raises UsageError when it is protected,
+        FirewallError when nftables refused it."""
         policy = self.guard.jail(jail).policy
         now = self.clock.now()
-        target = ban_target(address, policy.ipv6_prefix)
         ban = Ban(
             jail=jail,
-            target=target,
+            target=ban_target(address, policy.ipv6_prefix),
             address=address,
             start=now,
             end=now + (duration or policy.bantime),
@@ -480,14 +479,14 @@ class Agent:
             failures=0,
             evidence=(f"banned by hand by {by}",),
         )
+        why = "loopback or ignoreip" if address in policy.ignore else None
+        why = why or self.protection.reason(ban, now)
+        if why is not None:
+            raise UsageError("usage.invalid", detail=f"{address} is never banned: {why}")
         self.guard.jail(jail).restore(ban)
-        self.guard.offenders.record(target, now)
-        if not self._apply([AddElement(_element(ban))], now):
+        self.guard.offenders.record(ban.target, now)
+        if not self._enforce([ban], now, "manual"):
             raise FirewallError("firewall.failed", detail="the ban could not be applied")
-        self._wanted[(jail, target)] = _element(ban)
-        self.metrics.jails[jail].bans += 1
-        self.log.warning("%s", ban.log_text())
-        self.writer.submit(lambda db: BanStore(db).add_many([ban], "manual"), "saving bans")
         return ban
 
     async def unban(self, address: Address, jail: str | None, by: str) -> list[StoredBan]:
@@ -508,7 +507,11 @@ class Agent:
             self._reconcile_now()
         return lifted
 
-    async def allow(self, address: Address, duration: float | None, by: str) -> Network:
+    async def allow(
+        self, address: Address, duration: float | None, by: str
+    ) -> tuple[Network, float | None]:
+        """Never ban ``address`` (until now + ``duration``, or for good); lifts its bans.
+        Returns the allowed target and its end."""
         now = self.clock.now()
         target = ban_target(address, 128)
         until = None if duration is None else now + duration
@@ -518,7 +521,7 @@ class Agent:
         self._want_allow(target, until)
         self._apply([AddElement(Element("", target, until))], now)
         self.log.warning("allow target=%s until=%s by=%s", target, until, by)
-        return target
+        return target, until
 
     # ----------------------------------------------------------------- state
 
@@ -556,18 +559,14 @@ class Agent:
     def counters(self) -> AgentMetrics:
         """The metrics, with the gauges brought up to date."""
         now = self.clock.now()
-        active = 0
+        active = dict.fromkeys(self.metrics.jails, 0)
         for (jail, _target), element in self._wanted.items():
             if jail and (element.expires is None or element.expires > now):
-                active += 1
+                active[jail] += 1
         for name, counters in self.metrics.jails.items():
             counters.tracked = self.guard.jail(name).tracked
-            counters.active = sum(
-                1
-                for (jail, _t), e in self._wanted.items()
-                if jail == name and (e.expires is None or e.expires > now)
-            )
-        self.metrics.active_bans = active
+            counters.active = active[name]
+        self.metrics.active_bans = sum(active.values())
         self.metrics.state_errors = self.writer.errors
         return self.metrics
 

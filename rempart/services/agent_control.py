@@ -104,15 +104,11 @@ class AgentControl:
 
     async def allow(self, address: str, duration: float | None, by: str) -> dict[str, Any]:
         parsed = self._address(address)
-        seconds = self._duration(duration)
-        target = await self._agent.allow(parsed, seconds, by)
-        until = None if seconds is None else self._agent.clock.now() + seconds
+        target, until = await self._agent.allow(parsed, self._duration(duration), by)
         return {"target": str(target), "until": until}
 
     async def history(self, address: str, limit: int) -> list[dict[str, Any]]:
-        parsed = self._address(address)
-        if not 1 <= limit <= 10000:
-            raise UsageError("usage.invalid", detail="limit must be from 1 to 10000")
+        parsed = self._address(address)  # limit: checked by the request parser (1–10,000)
         records = await self._agent.writer.run(lambda db: BanStore(db).history(parsed, limit))
         return [_stored(r, evidence=True) for r in records]
 

@@ -20,6 +20,7 @@ from rempart.adapters.firewall import Firewall, open_firewall
 from rempart.addresses import parse_address
 from rempart.clock import SystemClock
 from rempart.config import build_config
+from rempart.errors import UsageError
 from rempart.services.agent import Agent, AgentOptions
 from rempart.services.agent_control import AgentControl
 
@@ -149,7 +150,15 @@ async def _manual_ban_unban_allow(tmp_path: Path, firewall: Firewall) -> None:
         lifted = await control.unban("192.0.2.50", None, "uid=0(root)")
         assert lifted["lifted"] == [{"jail": "sshd", "target": "192.0.2.50/32"}]
         assert not _banned(firewall, "192.0.2.50")
-        await control.allow("192.0.2.60", None, "uid=0(root)")
+        assert await control.allow("192.0.2.60", None, "uid=0(root)") == {
+            "target": "192.0.2.60/32",
+            "until": None,
+        }
+        # a manual ban goes through the never-banned rules too
+        for protected in ("192.0.2.60", "127.0.0.1"):
+            with pytest.raises(UsageError, match="never banned"):
+                await control.ban(protected, "sshd", None, "uid=0(root)")
+            assert not _banned(firewall, protected)
         _append(log, *[_failed("192.0.2.60")] * 3)
         await asyncio.sleep(0.3)
         assert not _banned(firewall, "192.0.2.60")
