@@ -10,6 +10,7 @@
     ├── StateError                    the state database is unusable
     ├── FirewallError                 nftables is missing, refused a change, or cannot be read
     ├── ControlError                  the agent cannot be reached, or refused a command
+    ├── AbuseIPDBError                AbuseIPDB cannot be used (no key, refused key, bad answer)
     └── UsageError                    the command line asks for something impossible
 
 Every error carries a message key and parameters (see :mod:`rempart.i18n`) so the
@@ -24,6 +25,7 @@ from typing import Any
 from rempart.i18n import render
 
 __all__ = [
+    "AbuseIPDBError",
     "ConfigError",
     "ControlError",
     "FilterError",
@@ -97,3 +99,9 @@ class ControlError(RempartError):
     """The agent cannot be reached over its control socket, or refused a command."""
 
     key = "control.failed"
+
+
+class AbuseIPDBError(RempartError):
+    """AbuseIPDB cannot be used: no key, a key refused, an answer that makes no sense."""
+
+    key = "abuseipdb.failed"

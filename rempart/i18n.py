@@ -264,6 +264,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     #
+    # --- abuseipdb client (adapters/abuseipdb) ---
+    "abuseipdb.failed": ("AbuseIPDB: {detail}", "AbuseIPDB : {detail}"),
+    #
+    #
+    #
+    # --- abuseipdb blocklist ---
+    #
+    #
+    #
+    # --- abuseipdb reporting ---
+    #
+    #
+    #
+    # --- abuseipdb agent and command line ---
+    #
+    #
+    #
 }
 
 

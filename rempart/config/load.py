@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rempart.addresses import Network, parse_network
+from rempart.config.abuseipdb import build_abuseipdb
 from rempart.config.durations import parse_duration
 from rempart.config.schema import (
     KEYS,
@@ -26,7 +27,7 @@ from rempart.guard.firewall import JAIL_NAME
 
 __all__ = ["build_config", "default_config_text", "load_config"]
 
-_ALLOWED_TOP = {"rempart", "defaults", "jails"}
+_ALLOWED_TOP = {"rempart", "defaults", "jails", "abuseipdb"}
 
 
 class _Ctx:
@@ -292,6 +293,7 @@ def build_config(data: Mapping[str, Any], path: Path) -> Config:
         trust_logins=trust_logins,
         jails=MappingProxyType(built),
         defaults=defaults,
+        abuseipdb=build_abuseipdb(data.get("abuseipdb", {}), frozenset(built), ctx.error),
     )
 
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from rempart.addresses import Network
+from rempart.config.abuseipdb import AbuseIPDBConfig
 from rempart.guard.policy import Escalation
 
 __all__ = [
@@ -85,6 +86,7 @@ class Config:
     jails: Mapping[str, JailConfig] = field(default_factory=lambda: MappingProxyType({}))
     # the [defaults] rule, as a jail without name, filter or sources (for `replay --filter`)
     defaults: JailConfig = field(default_factory=lambda: JailConfig(name="", filter=""))
+    abuseipdb: AbuseIPDBConfig = field(default_factory=AbuseIPDBConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,146 @@ _JAIL_COMMON = (
     ),
 )
 
+_ABUSEIPDB = (
+    KeySpec(
+        "enabled",
+        "boolean",
+        "false",
+        "Use AbuseIPDB: enforce its blocklist and report our bans (each can be turned off below).",
+        "Utiliser AbuseIPDB : appliquer sa liste de blocage et signaler nos bannissements "
+        "(chacun peut être désactivé plus bas).",
+        "true",
+    ),
+    KeySpec(
+        "key",
+        '"file:PATH" or "env:NAME"',
+        '"env:ABUSEIPDB_KEY"',
+        "Where the API key is read: a file readable by rempart only, or an environment "
+        "variable. Never the key itself; it is never logged.",
+        "Où lire la clé d'API : un fichier lisible par rempart seul, ou une variable "
+        "d'environnement. Jamais la clé elle-même ; elle n'est jamais journalisée.",
+        '"file:/etc/rempart/abuseipdb.key"',
+    ),
+    KeySpec(
+        "url",
+        "URL",
+        '"https://api.abuseipdb.com/api/v2/"',
+        "Base URL of the API (change it only for tests).",
+        "URL de base de l'API (à ne changer que pour des tests).",
+        '"https://api.abuseipdb.com/api/v2/"',
+    ),
+    KeySpec(
+        "timeout",
+        "duration",
+        "15s",
+        "How long to wait for an answer.",
+        "Délai d'attente d'une réponse.",
+        '"15s"',
+    ),
+    KeySpec(
+        "hide",
+        "list of names",
+        "[]",
+        "Host and domain names never written in a report (the machine's own names are "
+        "always hidden).",
+        "Noms d'hôtes et de domaines jamais écrits dans un signalement (ceux de la machine "
+        "le sont toujours).",
+        '["example.org", "mail.example.org"]',
+    ),
+    KeySpec(
+        "daily_limits.ENDPOINT",
+        "integer ≥ 1",
+        "report 1000, check 1000, blacklist 5, bulk-report 5 (free plan)",
+        "Calls a day your plan allows per endpoint; rempart never goes beyond (days start "
+        "at 00:00 UTC).",
+        "Appels par jour autorisés par votre abonnement pour chaque point d'accès ; rempart "
+        "ne les dépasse jamais (les jours commencent à 00:00 UTC).",
+        "{ report = 1000, blacklist = 5 }",
+    ),
+)
+
+_ABUSEIPDB_BLOCKLIST = (
+    KeySpec(
+        "enabled",
+        "boolean",
+        "true",
+        "Download AbuseIPDB's blocklist and drop its addresses (all ports).",
+        "Télécharger la liste de blocage d'AbuseIPDB et bloquer ses adresses (tous ports).",
+        "true",
+    ),
+    KeySpec(
+        "every",
+        "duration",
+        "1d",
+        "Time between downloads (never more often than daily_limits.blacklist allows).",
+        "Intervalle entre deux téléchargements (jamais plus souvent que ne le permet "
+        "daily_limits.blacklist).",
+        '"1d"',
+    ),
+    KeySpec(
+        "confidence_minimum",
+        "integer 25–100",
+        "100",
+        "Lowest abuse confidence listed (below 100 needs a paid plan).",
+        "Score de confiance minimal des adresses listées (en dessous de 100 : abonnement payant).",
+        "100",
+    ),
+    KeySpec(
+        "limit",
+        "integer ≥ 1",
+        "10000",
+        "Most addresses asked for (the plan caps it: 10,000 on the free plan).",
+        "Nombre maximal d'adresses demandées (plafonné par l'abonnement : 10 000 en gratuit).",
+        "10000",
+    ),
+    KeySpec(
+        "ip_version",
+        '4, 6 or "both"',
+        '"both"',
+        "Which addresses to ask for.",
+        "Quelles adresses demander.",
+        "4",
+    ),
+)
+
+_ABUSEIPDB_REPORT = (
+    KeySpec(
+        "enabled",
+        "boolean",
+        "true",
+        "Report our bans to AbuseIPDB (only the jails listed in categories).",
+        "Signaler nos bannissements à AbuseIPDB (seulement les prisons listées dans categories).",
+        "true",
+    ),
+    KeySpec(
+        "categories",
+        "table: jail = [category ids]",
+        "{} (nothing reported)",
+        "The jails that report, each with its AbuseIPDB categories (18 Brute-Force, 22 SSH, "
+        "11 Email Spam, 21 Web App Attack…).",
+        "Les prisons qui signalent, chacune avec ses catégories AbuseIPDB (18 Brute-Force, "
+        "22 SSH, 11 Email Spam, 21 Web App Attack…).",
+        "{ sshd = [18, 22], postfix-sasl = [18] }",
+    ),
+    KeySpec(
+        "cooldown",
+        "duration ≥ 15m",
+        "24h",
+        "Never report the same address twice within this time.",
+        "Ne jamais signaler deux fois la même adresse dans ce délai.",
+        '"24h"',
+    ),
+    KeySpec(
+        "bulk",
+        "boolean",
+        "false",
+        "When the daily quota ran out, send what waited as one bulk report after the reset.",
+        "Quand le quota du jour est épuisé, envoyer ce qui attendait en un seul signalement "
+        "groupé après la remise à zéro.",
+        "true",
+    ),
+)
+
 KEYS: Mapping[str, tuple[KeySpec, ...]] = MappingProxyType(
     {
         "rempart": (
@@ -248,6 +390,9 @@ KEYS: Mapping[str, tuple[KeySpec, ...]] = MappingProxyType(
             ),
             *_JAIL_COMMON,
         ),
+        "abuseipdb": _ABUSEIPDB,
+        "abuseipdb.blocklist": _ABUSEIPDB_BLOCKLIST,
+        "abuseipdb.report": _ABUSEIPDB_REPORT,
         "jails.NAME.sources[]": (
             KeySpec(
                 "type",
