@@ -101,11 +101,14 @@ class Fault:
     before failing to answer properly.
     """
 
-    kind: Literal["error", "slow", "truncated", "not_json", "drop"]
+    kind: Literal["error", "slow", "truncated", "not_json", "drop", "raw"]
     status: int = 200
     seconds: float = 0.0
     processed: bool = False
     after: int | None = None
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    content_type: str = "application/json"
 
     @classmethod
     def error(cls, status: int = 500) -> Fault:
@@ -127,6 +130,24 @@ class Fault:
     def not_json(cls, processed: bool = False) -> Fault:
         """Answer 200 with an HTML page (a proxy's), after processing when ``processed``."""
         return cls("not_json", processed=processed)
+
+    @classmethod
+    def raw(
+        cls,
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Fault:
+        """Answer exactly this, without processing: odd answers a proxy or a future API
+        version could give (a 429 without a JSON body, a redirect, a JSON of another shape)."""
+        return cls(
+            "raw",
+            status=status,
+            body=body,
+            headers=tuple((headers or {}).items()),
+            content_type=content_type,
+        )
 
     @classmethod
     def drop(cls, processed: bool = True) -> Fault:
@@ -352,6 +373,8 @@ class FakeAbuseIPDB:
         return reply
 
     def _failure(self, fault: Fault, key: str | None, endpoint: str) -> _Reply:
+        if fault.kind == "raw":
+            return _Reply(fault.status, fault.body, dict(fault.headers), fault.content_type)
         reply = _error(fault.status, f"Server error {fault.status} (injected).")
         if key in self.keys:
             reply.headers = self._rate(key or "", endpoint)
@@ -725,8 +748,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _head(self, reply: _Reply, length: int | None) -> None:
         self.send_response(reply.status)
-        charset = "; charset=utf-8" if reply.content_type.startswith("text/") else ""
-        self.send_header("Content-Type", reply.content_type + charset)
+        if reply.content_type:
+            charset = "; charset=utf-8" if reply.content_type.startswith("text/") else ""
+            self.send_header("Content-Type", reply.content_type + charset)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if length is None:

@@ -188,7 +188,9 @@ class AbuseIPDBClient:
         """``GET /blacklist`` in plaintext, streamed to ``dest`` (mode 0600) chunk by chunk.
 
         OK only when the whole body arrived (its Content-Length, or the end of its chunked
-        encoding). Otherwise ``dest`` is removed: the caller keeps its last good list.
+        encoding) as ``text/plain``. Otherwise ``dest`` is removed, also when it existed
+        before: the caller keeps its last good list elsewhere. Raises
+        :class:`~rempart.errors.AbuseIPDBError` only when ``dest`` cannot be written.
         """
         params = {
             "confidenceMinimum": str(confidence_minimum),
@@ -198,11 +200,13 @@ class AbuseIPDBClient:
         if ip_version is not None:
             params["ipVersion"] = str(ip_version)
         try:
-            return await self._download(dest, params)
+            answer = await self._download(dest, params)
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                dest.unlink()
+            _remove(dest)
             raise
+        if answer.outcome is not Outcome.OK:
+            _remove(dest)
+        return answer
 
     # ------------------------------------------------------------------ plumbing
 
