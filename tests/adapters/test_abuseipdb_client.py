@@ -239,6 +239,36 @@ def test_slow_answer_within_the_timeout_is_fine(fake_abuseipdb: FakeAbuseIPDB) -
     assert run(fake_abuseipdb, lambda c: c.check("192.0.2.7"), timeout=2.0).ok
 
 
+def test_trickled_answer_hits_the_deadline(fake_abuseipdb: FakeAbuseIPDB, tmp_path: Path) -> None:
+    fake_abuseipdb.blacklist_addresses = list(mixed(100))
+    fake_abuseipdb.fault("check", Fault.trickle(0.05))
+    fake_abuseipdb.fault("blacklist", Fault.trickle(0.05))
+    dest = tmp_path / "b.txt"
+
+    async def work(client: AbuseIPDBClient) -> tuple[Answer[Any], Answer[Any]]:
+        return (
+            await client.check("192.0.2.7"),
+            await client.blacklist(dest, confidence_minimum=100, limit=100, ip_version=None),
+        )
+
+    async def main() -> tuple[Answer[Any], Answer[Any]]:
+        async with AbuseIPDBClient(
+            key=fake_abuseipdb.key,
+            base_url=fake_abuseipdb.url,
+            timeout=1.0,
+            deadline=0.3,
+            download_deadline=0.3,
+        ) as client:
+            return await work(client)
+
+    checked, listed = asyncio.run(main())
+    assert checked.outcome is Outcome.NETWORK
+    assert checked.detail == "no complete answer within 0.3 s"
+    assert listed.outcome is Outcome.NETWORK
+    assert listed.detail == "blacklist not complete within 0.3 s"
+    assert not dest.exists()
+
+
 def test_connection_refused_is_network() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -356,6 +386,9 @@ def test_the_key_never_shows(
         Outcome.INVALID,
     }
     assert answers[0].detail == "bad key [key]"
+    for request in fake_abuseipdb.requests:  # only ever in the Key header
+        assert key not in request.raw_path
+        assert key.encode() not in request.body
     for answer in answers:
         assert key not in repr(answer)
         assert key not in str(answer)
@@ -761,3 +794,10 @@ def test_fake_blacklist_json(fake_abuseipdb: FakeAbuseIPDB) -> None:
         "lastReportedAt": "2025-06-01T12:00:00+00:00",
     }
     assert all(":" not in item["ipAddress"] for item in doc["data"])
+
+
+@pytest.mark.parametrize("bad", ["", "two\nlines", "with space", "caf\u00e9" * 20])
+def test_a_bad_key_is_refused_at_construction(bad: str) -> None:
+    with pytest.raises(AbuseIPDBError) as caught:
+        AbuseIPDBClient(key=bad, base_url="http://127.0.0.1:9/api/v2/", timeout=1)
+    assert bad not in str(caught.value) or not bad
