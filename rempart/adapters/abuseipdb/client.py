@@ -77,7 +77,7 @@ __all__ = [
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
 
-USER_AGENT = f"rempart/{__version__} (+https://github.com/rempart/rempart)"
+USER_AGENT = f"rempart/{__version__} (self-hosted fail2ban replacement; GPL-3.0-or-later)"
 #: largest JSON answer read (a verbose /check of a much-reported address is a few MB)
 MAX_BODY = 16 * 1024 * 1024
 #: largest plaintext blacklist saved (500,000 addresses are about 8 MB)
