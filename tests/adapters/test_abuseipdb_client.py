@@ -20,6 +20,7 @@ import pytest
 
 from rempart import __version__
 from rempart.adapters.abuseipdb.client import (
+    USER_AGENT,
     AbuseIPDBClient,
     Answer,
     InvalidRow,
@@ -78,7 +79,8 @@ def test_report_sends_the_documented_request(fake_abuseipdb: FakeAbuseIPDB) -> N
     assert request.raw_path == "/api/v2/report"
     assert request.headers["key"] == fake_abuseipdb.key
     assert request.headers["accept"] == "application/json"
-    assert request.headers["user-agent"].startswith(f"rempart/{__version__} (+https://")
+    assert request.headers["user-agent"] == USER_AGENT
+    assert USER_AGENT.startswith(f"rempart/{__version__} (")
     assert request.headers["content-type"] == "application/x-www-form-urlencoded"
     assert b"categories=18%2C22" in request.body
 
