@@ -171,7 +171,6 @@ def retry_at(
 def decide(  # noqa: PLR0911 - one answer per outcome
     outcome: str,
     *,
-    status: int | None,
     now: float,
     first_try: float,
     attempts: int,
@@ -184,8 +183,8 @@ def decide(  # noqa: PLR0911 - one answer per outcome
     """What the answer to a report means. ``outcome`` is the name of the client's
     ``Outcome`` (``OK``, ``DUPLICATE``…); ``attempts`` counts the tries, this one
     included; ``unsure``: an earlier try may have reached the server."""
-    if outcome == "OK" or (outcome == "BAD_ANSWER" and status == 200):
-        return Sent()  # a 200 with a body we cannot read: accepted all the same
+    if outcome == "OK":
+        return Sent()
     if outcome == "DUPLICATE":
         return Sent(confirmed=True) if unsure else Drop("duplicate", reported=True)
     if outcome == "DAILY_LIMIT":
@@ -199,7 +198,8 @@ def decide(  # noqa: PLR0911 - one answer per outcome
         return Pause(None, "payment-required")
     if outcome == "INVALID":
         return Drop(f"invalid: {detail}" if detail else "invalid")
-    # SERVER_ERROR, NETWORK, BAD_ANSWER (not a 200), anything new: the server may have
-    # processed it; try again
+    # SERVER_ERROR, NETWORK, BAD_ANSWER (even a 200: a proxy's page is not AbuseIPDB's
+    # answer), anything new: the server may have processed it; try again, unsure (the
+    # duplicate refusal will tell)
     at = retry_at(attempts, now=now, first_try=first_try, unsure=True, rng=rng)
     return Retry(at, unsure=True)
