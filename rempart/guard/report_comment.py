@@ -102,7 +102,8 @@ def comment(
     """The comment of a report; see the module documentation. ``ports`` are the
     jail's ports as text (None: every port, not written); ``first`` and ``last``
     bound the failures' times."""
-    what = f"{failures} failed attempts" if failures > 0 else "attack"
+    plural = "s" if failures != 1 else ""
+    what = f"{failures} failed attempt{plural}" if failures > 0 else "attack"
     first = min(first, last)
     when = (
         f"at {iso_utc(last)}"

@@ -186,7 +186,7 @@ def test_each_ban_is_reported_once_with_a_clean_comment(world: World) -> None:
     )
     assert (
         second.comment
-        == "E-mail spam, brute force: 1 failed attempts at 2025-06-01T11:59:40Z (rempart)"
+        == "E-mail spam, brute force: 1 failed attempt at 2025-06-01T11:59:40Z (rempart)"
     )
     for report in world.fake.reports:
         assert "alice" not in report.comment
@@ -264,7 +264,7 @@ def test_server_faults_lose_and_duplicate_nothing(world: World) -> None:
     assert world.fake.pending_faults("report") == 0
     assert outcomes["sent"] + outcomes["confirmed"] == 12
     assert outcomes["confirmed"] >= 3  # drop, truncated, not_json(processed) at least
-    assert outcomes["retried"] == 10
+    assert outcomes["retried"] >= 10  # one per fault (more if a loaded machine times out)
     # every retry happened within 15 minutes of the first try
     assert world.clock.now() - t < 900
 
