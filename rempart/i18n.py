@@ -337,6 +337,58 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- abuseipdb reporting ---
+    "abuseipdb.report.unauthorized": (
+        "AbuseIPDB refused the key (HTTP {status}: {detail}); reporting is paused, {queued} "
+        "reports are kept in the queue. Fix: check the key (abuseipdb.key), then restart the "
+        "agent",
+        "AbuseIPDB a refusé la clé (HTTP {status} : {detail}) ; les signalements sont "
+        "suspendus, {queued} signalements restent en file. Correction : vérifiez la clé "
+        "(abuseipdb.key), puis redémarrez l'agent",
+    ),
+    "abuseipdb.report.payment_required": (
+        "AbuseIPDB: {endpoint} is not in the plan of this key (HTTP 402: {detail}); rempart no "
+        "longer uses it. Fix: set abuseipdb.report.{setting} = false, or upgrade the plan and "
+        "restart the agent",
+        "AbuseIPDB : {endpoint} ne fait pas partie de l'offre de cette clé (HTTP 402 : "
+        "{detail}) ; rempart ne l'utilise plus. Correction : mettez abuseipdb.report.{setting} "
+        "= false, ou changez d'offre et redémarrez l'agent",
+    ),
+    "abuseipdb.report.daily_limit": (
+        "AbuseIPDB: the daily quota of {endpoint} is used up; calls paused until {until} "
+        "(00:00 UTC), the queue is kept. Fix: nothing to do; raise "
+        "abuseipdb.daily_limits.{endpoint} only if your plan allows more",
+        "AbuseIPDB : le quota quotidien de {endpoint} est épuisé ; appels suspendus jusqu'à "
+        "{until} (00:00 UTC), la file est conservée. Correction : rien à faire ; augmentez "
+        "abuseipdb.daily_limits.{endpoint} seulement si votre offre le permet",
+    ),
+    "abuseipdb.report.rate_limited": (
+        "AbuseIPDB asked to slow down ({detail}); calls of {endpoint} paused until {until}. "
+        "Fix: nothing to do, rempart resumes by itself",
+        "AbuseIPDB demande de ralentir ({detail}) ; appels de {endpoint} suspendus jusqu'à "
+        "{until}. Correction : rien à faire, rempart reprend de lui-même",
+    ),
+    "abuseipdb.report.retrying": (
+        "AbuseIPDB did not answer a report of {address} ({outcome}: {detail}); it stays in the "
+        "queue and is sent again at {at}. Fix: nothing to do unless it lasts; then check the "
+        "network and abuseipdb.url",
+        "AbuseIPDB n'a pas répondu au signalement de {address} ({outcome} : {detail}) ; il "
+        "reste en file et sera renvoyé à {at}. Correction : rien à faire sauf si cela dure ; "
+        "vérifiez alors le réseau et abuseipdb.url",
+    ),
+    "abuseipdb.report.invalid": (
+        "AbuseIPDB refused the report of {address} (jail {jail}): {detail}; it is dropped. "
+        "Fix: check abuseipdb.report.categories.{jail}",
+        "AbuseIPDB a refusé le signalement de {address} (prison {jail}) : {detail} ; il est "
+        "abandonné. Correction : vérifiez abuseipdb.report.categories.{jail}",
+    ),
+    "abuseipdb.report.budget": (
+        "AbuseIPDB: no call of {endpoint} left today in rempart's budget ({used} of {limit} "
+        "used); next possible at {until}. Fix: wait, or raise abuseipdb.daily_limits.{endpoint} "
+        "if your plan allows more",
+        "AbuseIPDB : plus aucun appel de {endpoint} disponible aujourd'hui dans le budget de "
+        "rempart ({used} sur {limit} utilisés) ; prochain possible à {until}. Correction : "
+        "attendez, ou augmentez abuseipdb.daily_limits.{endpoint} si votre offre le permet",
+    ),
     #
     #
     #

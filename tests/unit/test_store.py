@@ -34,6 +34,7 @@ def test_a_new_database_is_created_migrated_and_private(tmp_path: Path) -> None:
     assert rows(path, "SELECT version, name, applied_at FROM schema_version") == [
         (1, "positions", 1_700_000_000.0),
         (2, "bans", 1_700_000_000.0),
+        (3, "abuseipdb", 1_700_000_000.0),
     ]
 
 
