@@ -393,6 +393,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- abuseipdb agent and command line ---
+    "abuseipdb.cli.off": (
+        "AbuseIPDB is not in use on this agent. Fix: set [abuseipdb] enabled = true and a key "
+        "(see docs/howto/abuseipdb.md), then restart the agent",
+        "AbuseIPDB n'est pas utilisé par cet agent. Correction : mettez [abuseipdb] enabled = "
+        "true et une clé (voir docs/howto/abuseipdb.fr.md), puis redémarrez l'agent",
+    ),
+    "abuseipdb.cli.reports_off": (
+        "no jail reports to AbuseIPDB. Fix: list jails in [abuseipdb.report] categories, e.g. "
+        "categories = {{ sshd = [18, 22] }}, then restart the agent",
+        "aucune prison ne signale à AbuseIPDB. Correction : listez des prisons dans "
+        "[abuseipdb.report] categories, par ex. categories = {{ sshd = [18, 22] }}, puis "
+        "redémarrez l'agent",
+    ),
     #
     #
     #

@@ -14,7 +14,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 from rempart import __version__
-from rempart.errors import ConfigError, FirewallError, RempartError, SourceError, StateError
+from rempart.errors import (
+    AbuseIPDBError,
+    ConfigError,
+    FirewallError,
+    RempartError,
+    SourceError,
+    StateError,
+)
 from rempart.i18n import pick_language
 
 __all__ = ["build_parser", "main", "reference_markdown"]
@@ -74,11 +81,12 @@ def _cmd_version(args: argparse.Namespace, lang: str) -> int:
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]]:
-    from rempart.cli import agent_cmd, config_cmd, control_cmd, filters, replay
+    from rempart.cli import abuseipdb_cmd, agent_cmd, config_cmd, control_cmd, filters, replay
 
     return [
         agent_cmd.register,
         control_cmd.register,
+        abuseipdb_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,
@@ -97,7 +105,18 @@ def reference_markdown() -> str:
         for action in subs:
             for name, subparser in action.choices.items():
                 out.append(f"### `rempart {name}`\n\n```text\n{_stable_help(subparser)}```\n\n")
+                out += _nested(f"rempart {name}", subparser)
     return "".join(out)
+
+
+def _nested(prefix: str, parser: argparse.ArgumentParser) -> list[str]:
+    """The help of a command's own subcommands (``rempart abuseipdb status``…)."""
+    out = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, subparser in action.choices.items():
+                out.append(f"#### `{prefix} {name}`\n\n```text\n{_stable_help(subparser)}```\n\n")
+    return out
 
 
 def _stable_help(parser: argparse.ArgumentParser) -> str:
@@ -125,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rempart: {exc.render(lang)}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StateError, FirewallError) as exc:
+    except (SourceError, StateError, FirewallError, AbuseIPDBError) as exc:
         print(f"rempart: {exc.render(lang)}", file=sys.stderr)
         return EXIT_IO
     except RempartError as exc:

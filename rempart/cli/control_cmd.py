@@ -27,6 +27,8 @@ from rempart.errors import ConfigError, ControlError, UsageError
 __all__ = [
     "EXIT_REFUSED",
     "EXIT_UNREACHABLE",
+    "add_agent_options",
+    "guarded",
     "print_bans",
     "print_history",
     "print_status",
@@ -65,6 +67,12 @@ def _parser(sub: Sub, name: str, lang: str, en: str, fr: str) -> argparse.Argume
             "3 agent injoignable (arrêté, permission refusée, pas de réponse).",
         ),
     )
+    add_agent_options(p, lang)
+    return p
+
+
+def add_agent_options(p: argparse.ArgumentParser, lang: str) -> None:
+    """``--socket``, ``--config`` and ``--json``: what every command talking to the agent takes."""
     p.add_argument(
         "--socket",
         type=Path,
@@ -91,7 +99,6 @@ def _parser(sub: Sub, name: str, lang: str, en: str, fr: str) -> argparse.Argume
         action="store_true",
         help=t(lang, "print the agent's answer as JSON", "afficher la réponse de l'agent en JSON"),
     )
-    return p
 
 
 def _address(p: argparse.ArgumentParser, lang: str, en: str, fr: str) -> None:
@@ -106,7 +113,7 @@ def _register_status(sub: Sub, lang: str) -> None:
         "show what the running agent does: firewall, jails, sources, active bans",
         "montrer ce que fait l'agent : pare-feu, prisons, sources, bannissements actifs",
     )
-    p.set_defaults(handler=_guarded(_cmd_status))
+    p.set_defaults(handler=guarded(_cmd_status))
 
 
 def _register_bans(sub: Sub, lang: str) -> None:
@@ -116,7 +123,7 @@ def _register_bans(sub: Sub, lang: str) -> None:
         metavar="NAME",
         help=t(lang, "this jail only", "cette prison seulement"),
     )
-    p.set_defaults(handler=_guarded(_cmd_bans))
+    p.set_defaults(handler=guarded(_cmd_bans))
 
 
 def _register_ban(sub: Sub, lang: str) -> None:
@@ -138,7 +145,7 @@ def _register_ban(sub: Sub, lang: str) -> None:
             'pour combien de temps ("90s", "1h", "2d" ; par défaut : le bantime de la prison)',
         ),
     )
-    p.set_defaults(handler=_guarded(_cmd_ban))
+    p.set_defaults(handler=guarded(_cmd_ban))
 
 
 def _register_unban(sub: Sub, lang: str) -> None:
@@ -151,7 +158,7 @@ def _register_unban(sub: Sub, lang: str) -> None:
             lang, "this jail only (default: every jail)", "cette prison seulement (défaut : toutes)"
         ),
     )
-    p.set_defaults(handler=_guarded(_cmd_unban))
+    p.set_defaults(handler=guarded(_cmd_unban))
 
 
 def _register_allow(sub: Sub, lang: str) -> None:
@@ -173,7 +180,7 @@ def _register_allow(sub: Sub, lang: str) -> None:
             'pour combien de temps ("1d", "12h" ; par défaut : sans fin)',
         ),
     )
-    p.set_defaults(handler=_guarded(_cmd_allow))
+    p.set_defaults(handler=guarded(_cmd_allow))
 
 
 def _register_history(sub: Sub, lang: str) -> None:
@@ -192,7 +199,7 @@ def _register_history(sub: Sub, lang: str) -> None:
         metavar="N",
         help=t(lang, "newest N bans (default 20)", "les N plus récents (20 par défaut)"),
     )
-    p.set_defaults(handler=_guarded(_cmd_history))
+    p.set_defaults(handler=guarded(_cmd_history))
 
 
 # ------------------------------------------------------------------ calling the agent
@@ -220,7 +227,7 @@ def _call(args: argparse.Namespace, command: str, **kwargs: object) -> Any:
     return ControlClient(socket_path(args.socket, args.config)).call(command, **kwargs)
 
 
-def _guarded(handler: Handler) -> Handler:
+def guarded(handler: Handler) -> Handler:
     """``handler`` with the agent's errors printed (escaped) and turned into exit codes."""
 
     def run(args: argparse.Namespace, lang: str) -> int:

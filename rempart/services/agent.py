@@ -27,10 +27,11 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rempart import __version__
 from rempart.adapters.firewall import Firewall, open_firewall
@@ -57,6 +58,7 @@ from rempart.guard.matcher import LineFilter, LineKind
 from rempart.guard.trust import RecentLogins
 from rempart.model import Ban, FailureVerdict, LogLine, WindowSnapshot
 from rempart.rules.engines import build_success_filter
+from rempart.services.abuse import AbuseIPDB
 from rempart.services.agent_metrics import AgentMetrics, JailCounters, SourceCounters
 from rempart.services.control import ControlServer
 from rempart.services.gctune import gc_tuned
@@ -131,7 +133,7 @@ class _Protection:
         return None
 
 
-def _layout(jails: Iterable[JailConfig]) -> FirewallLayout:
+def _layout(jails: Iterable[JailConfig], blocklist: bool = False) -> FirewallLayout:
     rules = tuple(
         JailRule(
             name=j.name,
@@ -141,7 +143,7 @@ def _layout(jails: Iterable[JailConfig]) -> FirewallLayout:
         )
         for j in jails
     )
-    return FirewallLayout(rules)
+    return FirewallLayout(rules, blocklist=blocklist)
 
 
 def _element(ban: Ban | StoredBan) -> Element:
@@ -171,7 +173,7 @@ class Agent:
         self.protection = _Protection(
             logins=RecentLogins(keep=max(config.trust_logins, 1.0)), trust=config.trust_logins
         )
-        self.layout = _layout(self.jails.values())
+        self.layout = _layout(self.jails.values(), blocklist=config.abuseipdb.blocklist_on)
         self.state_dir = options.state_dir or config.state_dir
         self.writer = StateWriter(self.state_dir / "rempart.db", clock=clock, log=log)
         self._firewall_given = firewall
@@ -179,6 +181,7 @@ class Agent:
         self._wanted: dict[tuple[str, Network], Element] = {}
         self._lanes = self._build_lanes()
         self._tasks: list[asyncio.Task[None]] = []
+        self.abuse: AbuseIPDB | None = None
 
     # ----------------------------------------------------------------- building
 
@@ -215,6 +218,7 @@ class Agent:
         try:
             await self._start_firewall()
             await self._restore()
+            await self._start_abuse()
             server = await self._start_control()
             try:
                 self._start_tasks()
@@ -232,6 +236,8 @@ class Agent:
                     await server.close()
                 await self._save_state()
         finally:
+            if self.abuse is not None:
+                await self.abuse.aclose()
             if self.firewall is not None:
                 self.firewall.close()
             await self.writer.close()
@@ -253,6 +259,24 @@ class Agent:
         firewall.setup(self.layout)
         self.firewall = firewall
 
+    async def _start_abuse(self) -> None:
+        """AbuseIPDB (when enabled): the last good blocklist in the firewall, the outbox."""
+        if not self.config.abuseipdb.enabled:
+            return
+        assert self.firewall is not None
+        protection = self.protection
+        self.abuse = AbuseIPDB(
+            self.config,
+            writer=self.writer,
+            firewall=self.firewall,
+            state_dir=self.state_dir,
+            clock=self.clock,
+            log=self.log,
+            own=lambda: protection.local,
+            allowed=lambda: list(protection.allows),
+        )
+        await self.abuse.start()
+
     async def _start_control(self) -> ControlServer | None:
         if self.options.socket is None:
             return None
@@ -271,6 +295,8 @@ class Agent:
             spawn(self._every(LOCAL_EVERY, self._refresh_local), name="local-addresses"),
             spawn(self._every(RECONCILE_EVERY, self._reconcile_now), name="reconcile"),
         ]
+        if self.abuse is not None:
+            self._tasks += [spawn(work, name=name) for name, work in self.abuse.tasks()]
 
     async def _stop_tasks(self) -> None:
         for task in self._tasks:
@@ -345,6 +371,7 @@ class Agent:
         except FirewallError as exc:
             self.log.warning("firewall state unreadable (%s): setting up the table again", exc)
             self.firewall.setup(self.layout)
+            self._later(self._blocklist_again())
             ops = self._reconcile_ops(now)
         if ops:
             self.log.warning("firewall drifted from the wanted bans: %d change(s) made", len(ops))
@@ -459,6 +486,8 @@ class Agent:
             self.log.warning("%s", ban.log_text())
         if made:
             self.writer.submit(lambda db: BanStore(db).add_many(made, reason), "saving bans")
+            if self.abuse is not None:
+                self.abuse.enqueue(made, reason)
         return applied
 
     # ----------------------------------------------------------------- commands
@@ -527,9 +556,24 @@ class Agent:
 
     def _refresh_local(self) -> None:
         try:
-            self.protection.local = local_addresses()
+            local = local_addresses()
         except OSError as exc:
             self.log.error("cannot read the machine's addresses: %s", exc)
+            return
+        changed = local != self.protection.local
+        self.protection.local = local
+        if changed and self.abuse is not None:
+            self._later(self.abuse.own_changed())
+
+    async def _blocklist_again(self) -> None:
+        """The table was set up again (emptied by someone): the blocklist goes back in."""
+        if self.abuse is not None:
+            await self.abuse.own_changed()
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task the agent keeps (and cancels at stop)."""
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.get_running_loop().create_task(work))
 
     def _save_position(self, lane: _Lane) -> None:
         source = lane.source

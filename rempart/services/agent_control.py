@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from rempart import __version__
 from rempart.addresses import Address, parse_address
-from rempart.errors import UsageError
+from rempart.errors import AbuseIPDBError, UsageError
 from rempart.store.bans import BanStore, StoredBan
 
 if TYPE_CHECKING:
+    from rempart.services.abuse import AbuseIPDB
     from rempart.services.agent import Agent
 
 __all__ = ["AgentControl"]
@@ -75,9 +76,10 @@ class AgentControl:
             "firewall_errors": metrics.firewall_errors,
             "state_errors": metrics.state_errors,
             "state_dir": str(agent.state_dir),
+            "abuseipdb": None if agent.abuse is None else agent.abuse.status(),
             "metrics": [
                 {"name": s.name, "labels": dict(s.labels), "value": s.value}
-                for s in metrics.samples()
+                for s in [*metrics.samples(), *(agent.abuse.samples() if agent.abuse else ())]
             ],
         }
 
@@ -111,6 +113,27 @@ class AgentControl:
         parsed = self._address(address)  # limit: checked by the request parser (1–10,000)
         records = await self._agent.writer.run(lambda db: BanStore(db).history(parsed, limit))
         return [_stored(r, evidence=True) for r in records]
+
+    async def abuseipdb_status(self) -> dict[str, Any]:
+        abuse = self._agent.abuse
+        if abuse is None:
+            return {"enabled": False, "problem": None, "blocklist": None, "reports": None}
+        return abuse.status()
+
+    async def abuseipdb_check(self, address: str, days: int, verbose: bool) -> dict[str, Any]:
+        parsed = self._address(address)
+        if not 1 <= days <= 365:
+            raise UsageError("usage.invalid", detail="--days: 1 to 365")
+        return await self._abuse().check(str(parsed), days, verbose)
+
+    async def abuseipdb_flush(self) -> dict[str, Any]:
+        return await self._abuse().flush()
+
+    def _abuse(self) -> AbuseIPDB:
+        abuse = self._agent.abuse
+        if abuse is None:
+            raise AbuseIPDBError("abuseipdb.cli.off")
+        return abuse
 
     def _address(self, text: str) -> Address:
         address = parse_address(text.strip())

@@ -26,7 +26,7 @@ __all__ = [
     "result_line",
 ]
 
-Kind = Literal["text", "duration", "count"]
+Kind = Literal["text", "duration", "count", "flag"]
 
 _MAX_TEXT = 256
 _MAX_COUNT = 10_000
@@ -53,6 +53,13 @@ COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
     "unban": (ArgSpec("address", "text", required=True), ArgSpec("jail", "text")),
     "allow": (ArgSpec("address", "text", required=True), ArgSpec("duration", "duration")),
     "history": (ArgSpec("address", "text", required=True), ArgSpec("limit", "count", default=100)),
+    "abuseipdb_status": (),
+    "abuseipdb_check": (
+        ArgSpec("address", "text", required=True),
+        ArgSpec("days", "count", default=30),
+        ArgSpec("verbose", "flag", default=False),
+    ),
+    "abuseipdb_flush": (),
 }
 # Commands that change state also receive ``by``, who asked ("uid=0(root)"), from the
 # server: a client cannot name someone else.
@@ -81,6 +88,10 @@ def _check(spec: ArgSpec, value: object) -> object:
     if spec.kind == "text":
         if not isinstance(value, str) or not 0 < len(value) <= _MAX_TEXT:
             raise _bad(f"{spec.name!r} must be a text of 1 to {_MAX_TEXT} characters")
+        return value
+    if spec.kind == "flag":
+        if not isinstance(value, bool):
+            raise _bad(f"{spec.name!r} must be true or false")
         return value
     if spec.kind == "duration":
         if isinstance(value, bool) or not isinstance(value, int | float):
