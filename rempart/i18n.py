@@ -266,6 +266,69 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     # --- abuseipdb client (adapters/abuseipdb) ---
     "abuseipdb.failed": ("AbuseIPDB: {detail}", "AbuseIPDB : {detail}"),
+    "abuseipdb.secret_no_variable": (
+        "AbuseIPDB key: the environment variable {where} is not set. Fix: set it in the "
+        "agent's environment (systemd: EnvironmentFile= pointing to a file readable by root "
+        'only), or write key = "file:/etc/rempart/abuseipdb.key" in [abuseipdb]',
+        "clé AbuseIPDB : la variable d'environnement {where} n'est pas définie. Correction : "
+        "définissez-la dans l'environnement de l'agent (systemd : EnvironmentFile= vers un "
+        'fichier lisible par root seul), ou écrivez key = "file:/etc/rempart/abuseipdb.key" '
+        "dans [abuseipdb]",
+    ),
+    "abuseipdb.secret_no_file": (
+        "AbuseIPDB key: {where} does not exist. Fix: write the key on one line in that file "
+        "(owned by the user rempart runs as, chmod 600), or correct abuseipdb.key",
+        "clé AbuseIPDB : {where} n'existe pas. Correction : écrivez la clé sur une ligne dans "
+        "ce fichier (propriété de l'utilisateur de rempart, chmod 600), ou corrigez abuseipdb.key",
+    ),
+    "abuseipdb.secret_not_file": (
+        "AbuseIPDB key: {where} is not a regular file. Fix: point abuseipdb.key to a file "
+        "holding the key on one line",
+        "clé AbuseIPDB : {where} n'est pas un fichier ordinaire. Correction : faites pointer "
+        "abuseipdb.key vers un fichier contenant la clé sur une ligne",
+    ),
+    "abuseipdb.secret_unreadable": (
+        "AbuseIPDB key: cannot read {where} ({reason}). Fix: make it readable by the user "
+        "rempart runs as (chown that user, chmod 600)",
+        "clé AbuseIPDB : lecture de {where} impossible ({reason}). Correction : rendez-le "
+        "lisible par l'utilisateur de rempart (chown vers cet utilisateur, chmod 600)",
+    ),
+    "abuseipdb.secret_too_long": (
+        "AbuseIPDB key: {where} is longer than {limit} bytes, it is not a key. Fix: write only "
+        "the key (80 characters, from your AbuseIPDB account's API page) in it",
+        "clé AbuseIPDB : {where} dépasse {limit} octets, ce n'est pas une clé. Correction : "
+        "n'y écrivez que la clé (80 caractères, page API de votre compte AbuseIPDB)",
+    ),
+    "abuseipdb.secret_empty": (
+        "AbuseIPDB key: {where} is empty. Fix: put the key (80 characters, from your "
+        "AbuseIPDB account's API page) there",
+        "clé AbuseIPDB : {where} est vide. Correction : mettez-y la clé (80 caractères, page "
+        "API de votre compte AbuseIPDB)",
+    ),
+    "abuseipdb.secret_lines": (
+        "AbuseIPDB key: {where} holds several lines. Fix: keep only the key, on one line",
+        "clé AbuseIPDB : {where} contient plusieurs lignes. Correction : ne gardez que la "
+        "clé, sur une ligne",
+    ),
+    "abuseipdb.secret_characters": (
+        "AbuseIPDB key: {where} holds a space, a control or a non-ASCII character (position "
+        "{position}). Fix: copy the key again from your AbuseIPDB account's API page, "
+        "without quotes or spaces",
+        "clé AbuseIPDB : {where} contient une espace, un caractère de contrôle ou non ASCII "
+        "(position {position}). Correction : recopiez la clé depuis la page API de votre "
+        "compte AbuseIPDB, sans guillemets ni espaces",
+    ),
+    "abuseipdb.download_unwritable": (
+        "AbuseIPDB blacklist: cannot write {path} ({reason}). Fix: check the state "
+        "directory's owner, permissions and free space",
+        "liste noire AbuseIPDB : écriture de {path} impossible ({reason}). Correction : "
+        "vérifiez le propriétaire, les droits et l'espace libre du répertoire d'état",
+    ),
+    "abuseipdb.key_file_open": (
+        "AbuseIPDB key file {path} can be read by other users (mode {mode}). Fix: chmod 600 {path}",
+        "le fichier de clé AbuseIPDB {path} est lisible par d'autres utilisateurs (mode "
+        "{mode}). Correction : chmod 600 {path}",
+    ),
     #
     #
     #

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fakes.abuseipdb import FAKE_T0, FakeAbuseIPDB
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -36,3 +39,11 @@ def need_program(name: str, package: str) -> str:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def fake_abuseipdb() -> Iterator[FakeAbuseIPDB]:
+    """A started FakeAbuseIPDB (tests/fakes/abuseipdb.py), clock fixed at FAKE_T0
+    (2025-06-01T12:00:00Z); ``fake_abuseipdb.client()`` gives an AbuseIPDBClient for it."""
+    with FakeAbuseIPDB(now=FAKE_T0) as fake:
+        yield fake

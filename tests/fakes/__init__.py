@@ -1,0 +1,1 @@
+"""Local stand-ins for outside systems, real servers speaking their documented protocol."""
