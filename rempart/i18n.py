@@ -333,6 +333,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- abuseipdb blocklist ---
+    "blocklist.no_sets": (
+        "the firewall layout of table inet {table} has no blocklist sets. Fix: enable "
+        "[abuseipdb.blocklist] in the configuration and restart the agent, so that it "
+        "creates them",
+        "la table inet {table} n'a pas d'ensembles de liste de blocage. Correction : "
+        "activez [abuseipdb.blocklist] dans la configuration et redémarrez l'agent, pour "
+        "qu'il les crée",
+    ),
     #
     #
     #
