@@ -16,6 +16,7 @@ __all__ = [
     "address_key",
     "ban_target",
     "parse_address",
+    "parse_address_key",
     "parse_network",
 ]
 
@@ -51,6 +52,24 @@ def parse_address(text: str) -> Address | None:
         return None
     mapped = addr.ipv4_mapped
     return mapped if mapped is not None else addr
+
+
+def parse_address_key(text: str) -> int | None:
+    """``address_key(parse_address(text))`` without building the address (twice as fast,
+    for bulk input such as a blocklist): the IPv4 value, or the IPv6 value tagged."""
+    if not text or len(text) > 64:
+        return None
+    if text[0] == "[" and text[-1] == "]":
+        text = text[1:-1]
+    try:
+        if ":" not in text:
+            return int.from_bytes(_PTON(_AF4, text))
+        value = int.from_bytes(_PTON(_AF6, text))
+    except (OSError, ValueError):
+        return None
+    if value >> 32 == 0xFFFF:  # IPv4-mapped
+        return value & 0xFFFFFFFF
+    return value | _V6_TAG
 
 
 def address_key(address: Address, ipv6_prefix: int = 128) -> int:

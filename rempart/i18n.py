@@ -333,6 +333,79 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- abuseipdb blocklist ---
+    "blocklist.no_sets": (
+        "the firewall layout of table inet {table} has no blocklist sets. Fix: enable "
+        "[abuseipdb.blocklist] in the configuration and restart the agent, so that it "
+        "creates them",
+        "la table inet {table} n'a pas d'ensembles de liste de blocage. Correction : "
+        "activez [abuseipdb.blocklist] dans la configuration et redémarrez l'agent, pour "
+        "qu'il les crée",
+    ),
+    "blocklist.unreadable": (
+        "{path}: cannot read the saved AbuseIPDB blocklist ({reason}). Fix: check the state "
+        "directory's permissions (rempart runs as root)",
+        "{path} : lecture impossible de la liste de blocage AbuseIPDB enregistrée ({reason}). "
+        "Correction : vérifiez les droits du répertoire d'état (rempart tourne en root)",
+    ),
+    "blocklist.corrupt": (
+        "{path}: not an AbuseIPDB blocklist saved by rempart ({reason}). Fix: delete the "
+        "file; the next download writes it again",
+        "{path} : ce n'est pas une liste de blocage AbuseIPDB enregistrée par rempart "
+        "({reason}). Correction : supprimez le fichier ; le prochain téléchargement le récrit",
+    ),
+    "blocklist.unwritable": (
+        "{path}: cannot save the AbuseIPDB blocklist ({reason}). Fix: check the state "
+        "directory's permissions and free space",
+        "{path} : enregistrement impossible de la liste de blocage AbuseIPDB ({reason}). "
+        "Correction : vérifiez les droits et la place libre du répertoire d'état",
+    ),
+    "blocklist.kept": (
+        "AbuseIPDB blocklist: the download failed ({reason}); the last good list stays in "
+        "force ({count} addresses, fetched {fetched}). Next attempt: {next}. Fix: {fix}",
+        "liste de blocage AbuseIPDB : échec du téléchargement ({reason}) ; la dernière bonne "
+        "liste reste en vigueur ({count} adresses, obtenue {fetched}). Prochain essai : "
+        "{next}. Correction : {fix}",
+    ),
+    "blocklist.failed": (
+        "AbuseIPDB blocklist: the download failed ({reason}); no list in force yet. Next "
+        "attempt: {next}. Fix: {fix}",
+        "liste de blocage AbuseIPDB : échec du téléchargement ({reason}) ; aucune liste en "
+        "vigueur pour l'instant. Prochain essai : {next}. Correction : {fix}",
+    ),
+    "blocklist.fix.retry": (
+        "none needed if it passes (rempart tries again); if it lasts, check that this "
+        "machine reaches api.abuseipdb.com",
+        "rien si cela passe (rempart réessaie) ; si cela dure, vérifiez que cette machine "
+        "joint api.abuseipdb.com",
+    ),
+    "blocklist.fix.quota": (
+        "none: rempart waits for AbuseIPDB's daily reset (00:00 UTC) and never makes more "
+        "than daily_limits.blacklist downloads a day",
+        "rien : rempart attend la remise à zéro quotidienne d'AbuseIPDB (00:00 UTC) et ne "
+        "fait jamais plus de daily_limits.blacklist téléchargements par jour",
+    ),
+    "blocklist.fix.key": (
+        "check the key given by abuseipdb.key: AbuseIPDB refused it",
+        "vérifiez la clé indiquée par abuseipdb.key : AbuseIPDB l'a refusée",
+    ),
+    "blocklist.fix.plan": (
+        "check [abuseipdb.blocklist]: confidence_minimum below 100 or a limit above 10000 "
+        "need a paid plan",
+        "vérifiez [abuseipdb.blocklist] : confidence_minimum sous 100 ou une limite au-delà "
+        "de 10000 demandent un abonnement payant",
+    ),
+    "blocklist.fix.local": (
+        "check the state directory's permissions and free space",
+        "vérifiez les droits et la place libre du répertoire d'état",
+    ),
+    "blocklist.not_applied": (
+        "AbuseIPDB blocklist: {count} addresses could not be put in the firewall ({reason}). "
+        "Fix: see the firewall error above; rempart tries again at the next download or "
+        "restart",
+        "liste de blocage AbuseIPDB : {count} adresses n'ont pas pu être mises dans le "
+        "pare-feu ({reason}). Correction : voyez l'erreur du pare-feu ci-dessus ; rempart "
+        "réessaie au prochain téléchargement ou redémarrage",
+    ),
     #
     #
     #

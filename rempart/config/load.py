@@ -23,7 +23,7 @@ from rempart.config.schema import (
     SourceConfig,
 )
 from rempart.errors import ConfigError
-from rempart.guard.firewall import JAIL_NAME
+from rempart.guard.firewall import JAIL_NAME, RESERVED_NAMES
 
 __all__ = ["build_config", "default_config_text", "load_config"]
 
@@ -194,11 +194,11 @@ def _source(ctx: _Ctx, value: Any, key: str) -> SourceConfig:
 
 def _jail_name(ctx: _Ctx, name: str) -> None:
     """Jail names become nftables set names (``NAME_v4``): keep them plain."""
-    if not JAIL_NAME.fullmatch(name) or name == "allow":
+    if not JAIL_NAME.fullmatch(name) or name in RESERVED_NAMES:
         raise ctx.error(
             f"jails.{name}",
-            "a jail name is 1 to 32 letters, digits, _ or -, and not 'allow' (rempart's "
-            "nftables sets are named after it)",
+            "a jail name is 1 to 32 letters, digits, _ or -, and not 'allow' or 'blocklist' "
+            "(rempart's nftables sets are named after it)",
             "rename the table, e.g. [jails.sshd] or [jails.postfix-sasl]",
         )
 

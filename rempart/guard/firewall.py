@@ -7,8 +7,11 @@ restart against a kernel that already holds the same 20,000 bans changes nothing
 
 A layout names one nftables table (family ``inet``) with, per jail, a set of IPv4
 addresses and a set of IPv6 addresses or networks, plus two allow sets whose members
-are never dropped. The adapter (``rempart.adapters.firewall``) turns these values into
-nftables commands.
+are never dropped, and, when the AbuseIPDB blocklist is on, two blocklist sets
+(``blocklist_v4``, ``blocklist_v6``: plain addresses, no timeout) whose members are
+dropped on every port. The blocklist sets are never part of :func:`reconcile`: they are
+replaced whole, in one transaction, by the blocklist service. The adapter
+(``rempart.adapters.firewall``) turns these values into nftables commands.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from rempart.addresses import Network
 __all__ = [
     "ALLOW_JAIL",
     "JAIL_NAME",
+    "RESERVED_NAMES",
     "AddElement",
     "BanOp",
     "DeleteElement",
@@ -36,6 +40,9 @@ JAIL_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 #: the ``jail`` of allow-set elements (``allow_v4`` / ``allow_v6``)
 ALLOW_JAIL = ""
 _ALLOW_PREFIX = "allow"
+_BLOCKLIST_PREFIX = "blocklist"
+#: names a jail cannot have: they name rempart's own sets
+RESERVED_NAMES = (_ALLOW_PREFIX, _BLOCKLIST_PREFIX)
 _PROTOCOLS = ("tcp", "udp", "tcp+udp")
 
 
@@ -51,8 +58,10 @@ class JailRule:
     ipv6_prefix: int = 128
 
     def __post_init__(self) -> None:
-        if not JAIL_NAME.fullmatch(self.name) or self.name == _ALLOW_PREFIX:
-            raise ValueError(f"jail name {self.name!r}: use 1-32 of A-Z a-z 0-9 _ -, not 'allow'")
+        if not JAIL_NAME.fullmatch(self.name) or self.name in RESERVED_NAMES:
+            raise ValueError(
+                f"jail name {self.name!r}: use 1-32 of A-Z a-z 0-9 _ -, not 'allow' or 'blocklist'"
+            )
         if self.protocol not in _PROTOCOLS:
             raise ValueError(f"jail {self.name}: protocol {self.protocol!r} not in {_PROTOCOLS}")
         if not 1 <= self.ipv6_prefix <= 128:
@@ -69,10 +78,12 @@ class JailRule:
 
 @dataclass(frozen=True, slots=True)
 class FirewallLayout:
-    """The table rempart owns (always family ``inet``) and the jails it enforces."""
+    """The table rempart owns (always family ``inet``), the jails it enforces, and
+    whether it holds the blocklist sets."""
 
     rules: tuple[JailRule, ...]
     table: str = "rempart"
+    blocklist: bool = False
 
     def __post_init__(self) -> None:
         names = [rule.name for rule in self.rules]
@@ -89,12 +100,24 @@ class FirewallLayout:
     def allow_sets(self) -> tuple[str, str]:
         return self.set_name(ALLOW_JAIL, 4), self.set_name(ALLOW_JAIL, 6)
 
+    @property
+    def blocklist_sets(self) -> tuple[str, str]:
+        """``("blocklist_v4", "blocklist_v6")`` (whether the layout has them or not)."""
+        return f"{_BLOCKLIST_PREFIX}_v4", f"{_BLOCKLIST_PREFIX}_v6"
+
     def set_names(self) -> list[str]:
-        """Every set of the layout: the allow sets first, then two per jail."""
+        """Every set of the layout: the allow sets first, then the blocklist sets (when
+        on), then two per jail."""
         return [
             *self.allow_sets,
+            *(self.blocklist_sets if self.blocklist else ()),
             *(self.set_name(r.name, v) for r in self.rules for v in (4, 6)),
         ]
+
+    def ban_set_names(self) -> list[str]:
+        """The sets that :func:`reconcile` manages: allow sets and jail sets (never the
+        blocklist sets)."""
+        return [name for name in self.set_names() if self.jail_of(name) is not None]
 
     def interval(self, jail: str, version: int) -> bool:
         """Whether that set holds networks (allow sets, v6 sets of jails banning prefixes)."""
@@ -108,9 +131,12 @@ class FirewallLayout:
 
     @staticmethod
     def jail_of(set_name: str) -> tuple[str, int] | None:
-        """``("sshd", 4)`` for ``sshd_v4``; ``("", 6)`` for ``allow_v6``; None otherwise."""
+        """``("sshd", 4)`` for ``sshd_v4``; ``("", 6)`` for ``allow_v6``; None otherwise
+        (``blocklist_v4`` and ``blocklist_v6`` included: they hold no bans)."""
         jail, sep, version = set_name.rpartition("_v")
         if not sep or version not in ("4", "6") or not JAIL_NAME.fullmatch(jail):
+            return None
+        if jail == _BLOCKLIST_PREFIX:
             return None
         return (ALLOW_JAIL if jail == _ALLOW_PREFIX else jail), int(version)
 

@@ -13,11 +13,12 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from ipaddress import ip_network
+from ipaddress import ip_address, ip_network
 
 import pytest
 
 from rempart.adapters.firewall import NftablesFirewall
+from rempart.guard.blocklist import AddressList
 from rempart.guard.firewall import (
     AddElement,
     BanOp,
@@ -156,3 +157,26 @@ def test_published_container_ports_are_covered_by_their_public_port(
     assert "ct original proto-dst" in counters
     assert "packets 0 bytes 0 drop" in counters  # the v6 rule saw nothing...
     assert "counter packets 1 " in counters or "counter packets 2 " in counters  # ...v4 dropped
+
+
+def test_a_blocklisted_address_is_dropped_on_every_port_unless_allowed(net: Net) -> None:
+    fw = NftablesFirewall(runner_in(net.victim, "nft-command"))
+    fw.setup(FirewallLayout(LAYOUT.rules, blocklist=True))
+    try:
+        fw.replace_blocklist(
+            AddressList.of(4, [ip_address(CLIENT4), ip_address(ALLOWED4)]),
+            AddressList.of(6, [ip_address(CLIENT6)]),
+        )
+        fw.apply([ban(ALLOWED4, jail="")], time.time())  # allowed: the allow set wins
+        for port in (22, 8080, 2222):  # 2222 and 8080: published container ports
+            assert not net.connects(CLIENT4, VICTIM4, port)
+            assert not net.connects(CLIENT6, VICTIM6, port)
+            assert net.connects(ALLOWED4, VICTIM4, port)
+        fw.replace_blocklist(AddressList(4), AddressList(6))
+        assert net.connects(CLIENT4, VICTIM4, 22)
+        assert net.connects(CLIENT6, VICTIM6, 8080)
+    finally:
+        fw.apply([DeleteElement(e) for e in fw.elements(time.time())], time.time())
+        fw.setup(LAYOUT)  # the blocklist sets go with it
+        fw.close()
+    assert "blocklist" not in net.victim.run("nft", "list", "ruleset").stdout

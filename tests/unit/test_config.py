@@ -90,7 +90,7 @@ def test_defaults_apply_to_jails(tmp_path: Path) -> None:
     assert cfg.jails["a"].escalation.bantime(3600, 3) == 14400
 
 
-@pytest.mark.parametrize("name", ["a b", "allow", "x" * 33, "sshd;drop", "é", '"'])
+@pytest.mark.parametrize("name", ["a b", "allow", "blocklist", "x" * 33, "sshd;drop", "é", '"'])
 def test_jail_names_must_fit_nftables_set_names(name: str, tmp_path: Path) -> None:
     path = tmp_path / "rempart.toml"
     path.write_text(f"[jails.'{name}']\nfilter='sshd'\n")

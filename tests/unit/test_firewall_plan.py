@@ -100,7 +100,7 @@ def test_layout_names() -> None:
     assert FirewallLayout.jail_of("web-1_v6") == ("web-1", 6)
     assert FirewallLayout.jail_of("allow_v4") == ("", 4)
     assert FirewallLayout.jail_of("a_v6_v4") == ("a_v6", 4)
-    for other in ("sshd", "sshd_v5", "_v4", "x y_v4"):
+    for other in ("sshd", "sshd_v5", "_v4", "x y_v4", "blocklist_v4", "blocklist_v6"):
         assert FirewallLayout.jail_of(other) is None
     assert JailRule("sshd", None, "udp").protocols == ("udp",)
     assert SSHD.protocols == ("tcp",)
@@ -110,6 +110,7 @@ def test_layout_names() -> None:
     "kwargs",
     [
         {"name": "allow"},
+        {"name": "blocklist"},
         {"name": ""},
         {"name": "a" * 33},
         {"name": "a b"},
@@ -126,6 +127,22 @@ def test_bad_rules_are_refused(kwargs: dict[str, object]) -> None:
     args: dict[str, object] = {"name": "sshd", "ports": None, "protocol": "tcp", **kwargs}
     with pytest.raises(ValueError, match=r"."):
         JailRule(**args)  # type: ignore[arg-type]
+
+
+def test_the_blocklist_sets_are_named_but_never_reconciled() -> None:
+    off = FirewallLayout((SSHD,))
+    on = FirewallLayout((SSHD,), blocklist=True)
+    assert off.set_names() == ["allow_v4", "allow_v6", "sshd_v4", "sshd_v6"]
+    assert on.set_names() == [
+        "allow_v4",
+        "allow_v6",
+        "blocklist_v4",
+        "blocklist_v6",
+        "sshd_v4",
+        "sshd_v6",
+    ]
+    assert on.ban_set_names() == off.ban_set_names() == off.set_names()
+    assert on.blocklist_sets == ("blocklist_v4", "blocklist_v6")
 
 
 def test_bad_layouts_are_refused() -> None:

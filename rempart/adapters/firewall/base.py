@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from rempart.guard.blocklist import AddressList
 from rempart.guard.firewall import BanOp, Element, FirewallLayout
 
 __all__ = ["Firewall"]
@@ -36,7 +37,17 @@ class Firewall(Protocol):
         ...
 
     def elements(self, now: float) -> list[Element]:
-        """What the firewall holds in rempart's sets."""
+        """What the firewall holds in rempart's allow and jail sets (never the blocklist
+        sets: cheap enough to call every minute)."""
+        ...
+
+    def replace_blocklist(self, v4: AddressList, v6: AddressList) -> None:
+        """ONE transaction that empties the blocklist sets and loads ``v4`` and ``v6``
+        (no moment with an empty set). Needs a layout with ``blocklist=True``."""
+        ...
+
+    def blocklist_size(self) -> tuple[int, int]:
+        """(IPv4, IPv6) addresses loaded by the last :meth:`replace_blocklist`."""
         ...
 
     def close(self) -> None: ...

@@ -46,10 +46,24 @@ class NftCommand:
     def run(self, commands: Sequence[dict[str, Any]], *, terse: bool = False) -> list[Any]:
         action = next(iter(commands[0]), "run") if commands else "run"
         argv = [*self._argv, "-j", *(["-t"] if terse else []), "-f", "-"]
+        done = self._spawn(argv, encode_batch(commands))
+        if done.returncode != 0:
+            raise nft_error(action, done.stderr or done.stdout or f"exit {done.returncode}")
+        return decode_output(done.stdout, action)
+
+    def run_text(self, text: str) -> None:
+        """``ARGV -f -`` with ``text`` on stdin: one transaction."""
+        done = self._spawn([*self._argv, "-f", "-"], text)
+        if done.returncode != 0:
+            raise nft_error(
+                "load", (done.stderr or done.stdout)[:4000] or f"exit {done.returncode}"
+            )
+
+    def _spawn(self, argv: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
         try:
-            done = subprocess.run(  # noqa: S603 - argv list, no shell
+            return subprocess.run(  # noqa: S603 - argv list, no shell
                 argv,
-                input=encode_batch(commands),
+                input=stdin,
                 capture_output=True,
                 text=True,
                 timeout=self._timeout,
@@ -63,9 +77,6 @@ class NftCommand:
             raise FirewallError(
                 "firewall.timeout", program=self._argv[0], timeout=self._timeout
             ) from exc
-        if done.returncode != 0:
-            raise nft_error(action, done.stderr or done.stdout or f"exit {done.returncode}")
-        return decode_output(done.stdout, action)
 
     def close(self) -> None:
         """Nothing to release: every batch is its own process."""

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from rempart.addresses import Network
 from rempart.clock import Clock
+from rempart.errors import FirewallError
+from rempart.guard.blocklist import AddressList
 from rempart.guard.firewall import AddElement, BanOp, Element, FirewallLayout
 
 __all__ = ["DryRunFirewall"]
@@ -25,6 +27,7 @@ class DryRunFirewall:
         self._log, self._clock = log, clock
         self._elements: dict[tuple[str, Network], Element] = {}
         self._layout = FirewallLayout(())
+        self._blocklist: tuple[AddressList, AddressList] = (AddressList(4), AddressList(6))
 
     def check(self) -> None:
         """Always usable."""
@@ -36,6 +39,8 @@ class DryRunFirewall:
             del self._elements[key]
         self.elements(self._clock.now())  # forget what expired
         self._layout = layout
+        if not layout.blocklist:
+            self._blocklist = (AddressList(4), AddressList(6))
         self._log.info(
             "dry-run: would set up table inet %s with sets %s",
             layout.table,
@@ -74,6 +79,25 @@ class DryRunFirewall:
         for key in expired:
             del self._elements[key]
         return list(self._elements.values())
+
+    def replace_blocklist(self, v4: AddressList, v6: AddressList) -> None:
+        if not self._layout.blocklist:
+            raise FirewallError("blocklist.no_sets", table=self._layout.table)
+        self._blocklist = (v4, v6)
+        self._log.info(
+            "dry-run: would replace the content of %s and %s with %d and %d addresses "
+            "in one transaction",
+            *self._layout.blocklist_sets,
+            len(v4),
+            len(v6),
+        )
+
+    def blocklist_size(self) -> tuple[int, int]:
+        return len(self._blocklist[0]), len(self._blocklist[1])
+
+    def blocklist(self) -> tuple[AddressList, AddressList]:
+        """What the blocklist sets would hold (tests and ``--firewall dry-run``)."""
+        return self._blocklist
 
     def close(self) -> None:
         """Nothing to release."""

@@ -32,6 +32,11 @@ class NftRunner(Protocol):
         leaves set elements out of listings. Raises FirewallError."""
         ...
 
+    def run_text(self, text: str) -> None:
+        """Run ``text``, a batch in nft's own language, as one transaction (for bulk
+        loads: leaner than JSON in libnftables). Raises FirewallError."""
+        ...
+
     def close(self) -> None: ...
 
 
