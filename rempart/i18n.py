@@ -479,9 +479,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "[abuseipdb.report] categories, par ex. categories = {{ sshd = [18, 22] }}, puis "
         "redémarrez l'agent",
     ),
-    #
-    #
-    #
 }
 
 

@@ -91,9 +91,7 @@ def register(sub: Sub, lang: str) -> None:
     check.add_argument(
         "--reports",
         action="store_true",
-        help=t(
-            lang, "also list the latest reports", "afficher aussi les derniers signalements"
-        ),
+        help=t(lang, "also list the latest reports", "afficher aussi les derniers signalements"),
     )
     add_agent_options(check, lang)
     check.set_defaults(handler=guarded(_cmd_check))
@@ -269,9 +267,7 @@ def _print_blocklist(value: Any, lang: str, zone: tzinfo, now: float, out: TextI
     )
     warning = b.get("warning_fr" if lang == "fr" else "warning") or b.get("warning")
     if warning:
-        out.write(
-            t(lang, "  WARNING: ", "  ATTENTION : ") + printable(str(warning), 600) + "\n"
-        )
+        out.write(t(lang, "  WARNING: ", "  ATTENTION : ") + printable(str(warning), 600) + "\n")
 
 
 def _print_reports(value: Any, lang: str, zone: tzinfo, now: float, out: TextIO) -> None:
@@ -308,9 +304,7 @@ def _print_reports(value: Any, lang: str, zone: tzinfo, now: float, out: TextIO)
             out.write(t(lang, f"  today: {done}\n", f"  aujourd'hui : {done}\n"))
     halted = r.get("halted")
     if halted:
-        out.write(
-            t(lang, "  STOPPED: ", "  ARRÊTÉS : ") + printable(str(halted), 300) + "\n"
-        )
+        out.write(t(lang, "  STOPPED: ", "  ARRÊTÉS : ") + printable(str(halted), 300) + "\n")
     if r.get("paused_until") is not None:
         why = printable(str(r.get("paused_reason") or "-"), 200)
         out.write(
@@ -368,13 +362,16 @@ def print_check(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
     def text(value: Any) -> str:
         return "-" if value in (None, "", []) else printable(str(value), 200)
 
-    hostnames = d.get("hostnames") if isinstance(d.get("hostnames"), list) else []
+    hostnames = _items(d.get("hostnames"))
     rows = [
         (t(lang, "address", "adresse"), text(d.get("ip"))),
         (t(lang, "abuse confidence", "score d'abus"), f"{_n(d.get('score'), lang)} %"),
         (t(lang, "reports", "signalements"), _n(d.get("total_reports"), lang)),
         (t(lang, "distinct reporters", "signaleurs distincts"), _n(d.get("distinct_users"), lang)),
-        (t(lang, "last reported", "dernier signalement"), _when(d.get("last_reported_at"), zone, lang)),
+        (
+            t(lang, "last reported", "dernier signalement"),
+            _when(d.get("last_reported_at"), zone, lang),
+        ),
         (t(lang, "country", "pays"), text(d.get("country"))),
         ("ISP", text(d.get("isp"))),
         (t(lang, "usage", "usage"), text(d.get("usage_type"))),
@@ -386,7 +383,7 @@ def print_check(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         out.write(f"{label.ljust(width)}  {value}\n")
-    reports = d.get("reports") if isinstance(d.get("reports"), list) else []
+    reports = _items(d.get("reports"))
     for item in reports[:20]:
         rep = _mapping(item)
         names = ", ".join(
@@ -396,6 +393,10 @@ def print_check(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
             f"  {_when(rep.get('reported_at'), zone, lang)}  [{printable(names, 120)}]  "
             f"{printable(str(rep.get('comment') or ''), 300)}\n"
         )
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _yes(value: Any, lang: str) -> str:
@@ -440,6 +441,4 @@ def print_flush(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
             )
         )
     if r.get("halted"):
-        out.write(
-            t(lang, "STOPPED: ", "ARRÊTÉS : ") + printable(str(r.get("halted")), 300) + "\n"
-        )
+        out.write(t(lang, "STOPPED: ", "ARRÊTÉS : ") + printable(str(r.get("halted")), 300) + "\n")
