@@ -102,6 +102,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "usage.invalid": ("{detail}", "{detail}"),
     # --- firewall (nftables adapter) ---
     "firewall.failed": ("nftables: {detail}", "nftables : {detail}"),
+    "firewall.drifted": (
+        "nftables: sets of table inet {table} are gone ({missing}): someone emptied the "
+        "ruleset (nft flush ruleset, systemctl restart nftables). Fix: nothing, rempart sets "
+        "it up again; to avoid it, restart rempart-agent with nftables (PartOf=)",
+        "nftables : des ensembles de la table inet {table} ont disparu ({missing}) : quelqu'un "
+        "a vidé les règles (nft flush ruleset, systemctl restart nftables). Correction : rien, "
+        "rempart la remet en place ; pour l'éviter, redémarrez rempart-agent avec nftables "
+        "(PartOf=)",
+    ),
     "firewall.refused": (
         "nftables refused the {action} batch: {error}. Fix: read nftables' message; "
         "`nft list table inet rempart` shows what the kernel holds",

@@ -369,7 +369,7 @@ class Agent:
         try:
             ops = self._reconcile_ops(now)
         except FirewallError as exc:
-            self.log.warning("firewall state unreadable (%s): setting up the table again", exc)
+            self.log.warning("%s: setting up the table again", exc)
             self.firewall.setup(self.layout)
             self._later(self._blocklist_again())
             ops = self._reconcile_ops(now)

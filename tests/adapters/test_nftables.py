@@ -74,6 +74,20 @@ def test_check_and_setup_are_idempotent(firewall: NftablesFirewall, ns: Namespac
     assert firewall.elements(time.time()) == []
 
 
+def test_a_ruleset_emptied_by_someone_is_reported(
+    firewall: NftablesFirewall, ns: Namespace
+) -> None:
+    assert firewall.elements(time.time()) == []  # nothing set up yet: nothing missing
+    firewall.setup(LAYOUT)
+    ns.run("nft", "flush", "ruleset")
+    with pytest.raises(FirewallError) as caught:
+        firewall.elements(time.time())
+    assert caught.value.key == "firewall.drifted"
+    assert "sshd_v4" in str(caught.value)
+    firewall.setup(LAYOUT)
+    assert firewall.elements(time.time()) == []
+
+
 def test_add_renew_delete(firewall: NftablesFirewall) -> None:
     firewall.setup(LAYOUT)
     now = time.time()

@@ -22,13 +22,17 @@ import pytest
 
 from rempart.adapters.firewall import open_firewall
 from rempart.adapters.firewall.dryrun import DryRunFirewall
+from rempart.adapters.firewall.nftables import NftablesFirewall
 from rempart.cli.abuseipdb_cmd import print_abuse_status, print_check, print_flush
 from rempart.clock import SystemClock
 from rempart.config import build_config
 from rempart.errors import AbuseIPDBError
 from rempart.services.agent import Agent, AgentOptions
 from rempart.services.agent_control import AgentControl
+from tests.adapters.nft import runner_in
+from tests.e2e.sshd import nft_set_addresses
 from tests.fakes.abuseipdb import FakeAbuseIPDB
+from tests.netns import Namespace, namespace, need_netns
 
 LOG = logging.getLogger("rempart.test.abuseipdb")
 
@@ -197,3 +201,46 @@ async def _without_key(tmp: Path, fake: FakeAbuseIPDB) -> None:
 def test_agent_without_a_key_still_bans_and_says_why(tmp_path: Path) -> None:
     with FakeAbuseIPDB(blacklist_addresses=LISTED) as fake:
         asyncio.run(_without_key(tmp_path, fake))
+
+
+async def _drift(tmp: Path, fake: FakeAbuseIPDB, firewall: NftablesFirewall, ns: Namespace) -> None:
+    log = tmp / "auth.log"
+    log.write_text("")
+    options = _options(tmp, log, fake, _key_file(tmp, fake.key))
+    agent = Agent(options, clock=SystemClock(), log=LOG, firewall=firewall)
+    stop = asyncio.Event()
+    task = asyncio.create_task(agent.run(stop))
+    try:
+
+        def listed() -> set[str]:
+            v4 = nft_set_addresses(ns, "blocklist_v4") or set()
+            return v4 | (nft_set_addresses(ns, "blocklist_v6") or set())
+
+        assert await _until(lambda: listed() == IN_FORCE | {"45.9.148.3"}, 10)
+        assert await _until(lambda: bool(agent._lanes) and agent._lanes[0].source is not None)
+        await asyncio.sleep(0.1)
+        with log.open("a") as f:
+            f.writelines(_failed(ATTACKER, "root") for _ in range(3))
+        assert await _until(lambda: ATTACKER in (nft_set_addresses(ns, "sshd_v4") or set()))
+        ns.run("nft", "flush", "ruleset")  # someone restarts nftables
+        assert listed() == set()
+        agent._reconcile_now()  # what the agent does every minute
+        assert await _until(lambda: ATTACKER in (nft_set_addresses(ns, "sshd_v4") or set()))
+        assert await _until(lambda: listed() == IN_FORCE | {"45.9.148.3"}, 10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+@pytest.mark.system
+def test_agent_puts_bans_and_blocklist_back_after_a_flushed_ruleset(tmp_path: Path) -> None:
+    need_netns()
+    with (
+        namespace("abdrift") as ns,
+        FakeAbuseIPDB(blacklist_addresses=LISTED) as fake,
+    ):
+        firewall = NftablesFirewall(runner_in(ns, "nft-command"))
+        try:
+            asyncio.run(_drift(tmp_path, fake, firewall, ns))
+        finally:
+            firewall.close()

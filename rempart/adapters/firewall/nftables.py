@@ -31,6 +31,7 @@ class NftablesFirewall:
         self._runner = runner
         self._layout = layout or FirewallLayout(())
         self._blocklist_size = (0, 0)
+        self._set_up = False
 
     @property
     def detail(self) -> str:
@@ -49,6 +50,7 @@ class NftablesFirewall:
         state = self._state(layout.table)
         self._runner.run(doc.setup_commands(layout, state))
         self._layout = layout
+        self._set_up = True
         if not layout.blocklist:
             self._blocklist_size = (0, 0)
 
@@ -77,6 +79,7 @@ class NftablesFirewall:
         out: list[Element] = []
         try:
             names = doc.parse_set_names(self._runner.run(doc.list_sets(), terse=True), table)
+            self._check_present(names)
             for name in names:
                 if FirewallLayout.jail_of(name) is None:
                     continue  # the blocklist sets, or a set rempart did not make
@@ -85,6 +88,18 @@ class NftablesFirewall:
         except (KeyError, TypeError, ValueError) as exc:
             raise FirewallError("firewall.bad_output", reason=repr(exc), table=table) from exc
         return out
+
+    def _check_present(self, names: Sequence[str] | set[str]) -> None:
+        """FirewallError when sets of the layout set up are gone: someone emptied the
+        ruleset (``nft flush ruleset``, ``systemctl restart nftables``); the agent then
+        sets the table up again and puts everything back."""
+        if not self._set_up:
+            return
+        missing = sorted(set(self._layout.set_names()) - set(names))
+        if missing:
+            raise FirewallError(
+                "firewall.drifted", table=self._layout.table, missing=", ".join(missing[:6])
+            )
 
     def replace_blocklist(self, v4: AddressList, v6: AddressList) -> None:
         """Empty both blocklist sets and load ``v4`` and ``v6``, in ONE transaction (an
