@@ -10,8 +10,9 @@ PY       := $(VENV)/bin/python
 REMPART  := $(VENV)/bin/rempart
 # Debian packages the test suite drives for real: journal files (systemd-journal-remote), nftables
 # in network namespaces (nftables, libnftables1, iproute2), a real sshd attacked end to end
-# (openssh-server, openssh-client, sshpass, netcat-openbsd).
-TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 \
+# (openssh-server, openssh-client, sshpass, netcat-openbsd); curl for the blocklist benchmark's
+# cron-script way.
+TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 curl \
 	openssh-server openssh-client sshpass netcat-openbsd
 
 .PHONY: run demo test lint typecheck layers docs docs-check bench venv clean help

@@ -42,6 +42,8 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ),
     # live agents in a network namespace (root): fail2ban-server against rempart agent
     ("agent", "bench_agent.py", False, ("--quick",)),
+    # AbuseIPDB blocklist import into nft sets (root): rempart against the cron-script way
+    ("blocklist", "bench_blocklist.py", False, ("--quick",)),
 )
 
 

@@ -6,7 +6,7 @@ Only :mod:`ipaddress` is used; rempart has no address class of its own.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "Network",
     "address_key",
     "ban_target",
+    "packed_texts",
     "parse_address",
     "parse_address_key",
     "parse_network",
@@ -70,6 +71,23 @@ def parse_address_key(text: str) -> int | None:
     if value >> 32 == 0xFFFF:  # IPv4-mapped
         return value & 0xFFFFFFFF
     return value | _V6_TAG
+
+
+_NTOP = socket.inet_ntop
+_ZEROS = bytes(10)
+
+
+def packed_texts(packed: bytes, version: int) -> Iterator[str]:
+    """The text of each address in ``packed`` (4 or 16 bytes each, network order), as
+    ``str(ip_address(...))`` writes it, through ``inet_ntop`` (5 times faster for IPv6)."""
+    width = 4 if version == 4 else 16
+    family = _AF4 if version == 4 else _AF6
+    for i in range(0, len(packed), width):
+        chunk = packed[i : i + width]
+        if width == 16 and chunk[:10] == _ZEROS:  # inet_ntop writes ::1.2.3.4 and ::ffff:1.2.3.4
+            yield str(IPv6Address(chunk))
+        else:
+            yield _NTOP(family, chunk)
 
 
 def address_key(address: Address, ipv6_prefix: int = 128) -> int:

@@ -40,6 +40,7 @@ from typing import Any
 
 from rempart.adapters.abuseipdb.client import AbuseIPDBClient, Answer, BlacklistFile, Outcome
 from rempart.adapters.firewall import Firewall
+from rempart.adapters.heap import trim_heap
 from rempart.addresses import Address, Network, ban_target, parse_network
 from rempart.clock import Clock
 from rempart.config.abuseipdb import AbuseIPDBConfig
@@ -235,15 +236,12 @@ class BlocklistService:
         if problem is not None:
             return await self._failed(now, problem, "blocklist.fix.retry")
         saved = SavedBlocklist(blocklist, data.generated_at, now, stats.invalid, stats.not_global)
-        try:
-            await asyncio.to_thread(self._files.save, saved)
-        except StateError as exc:
-            self._log.error("%s", exc)  # in force anyway; lost at the next restart
         self._saved, self._warning = saved, None
         self._downloads_total += 1
         self._schedule = self._schedule.succeeded(now)
+        # the file written while nftables loads (libnftables runs without the GIL)
+        await asyncio.gather(self._save_list(saved), self._apply(blocklist))
         await self._save_schedule()
-        await self._apply(blocklist)
         self._log.info(
             "AbuseIPDB blocklist downloaded: %d IPv4 and %d IPv6 addresses in force "
             "(generated %s; %d lines, %d invalid, %d repeated, %d not global, %d protected)",
@@ -294,6 +292,12 @@ class BlocklistService:
         self._warning = ("blocklist.kept" if saved else "blocklist.failed", params, fix)
         self._log.warning("%s", self.warning("en"))
         return False
+
+    async def _save_list(self, saved: SavedBlocklist) -> None:
+        try:
+            await asyncio.to_thread(self._files.save, saved)
+        except StateError as exc:
+            self._log.error("%s", exc)  # in force anyway; lost at the next restart
 
     async def _save_schedule(self) -> None:
         try:
@@ -397,5 +401,9 @@ class BlocklistService:
 
 
 def _parse_file(path: Path) -> tuple[Blocklist, ParseStats]:
+    """The list in ``path``, then the parse's temporary memory (about 50 MB for 500,000
+    lines) handed back, before libnftables needs its own."""
     with path.open(encoding="utf-8", errors="replace", newline="\n") as lines:
-        return parse_blocklist(lines)
+        result = parse_blocklist(lines)
+    trim_heap()
+    return result

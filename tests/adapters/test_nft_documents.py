@@ -174,3 +174,62 @@ def test_output_that_is_not_json_is_an_error() -> None:
         decode_output("{nope", "list")
     with pytest.raises(FirewallError, match="not understood"):
         decode_output('{"nftables": 3}', "list")
+
+
+def test_the_blocklist_batch_is_one_text_transaction_of_addresses_only() -> None:
+    from rempart.guard.blocklist import AddressList
+
+    on = FirewallLayout((SSHD,), blocklist=True)
+    v4 = AddressList.of(4, [ip_network("198.51.100.7").network_address, 0x2D000001])
+    text = doc.blocklist_batch(on, v4, AddressList(6))
+    assert text == (
+        "flush set inet rempart blocklist_v4\n"
+        "flush set inet rempart blocklist_v6\n"
+        "add element inet rempart blocklist_v4 { 45.0.0.1, 198.51.100.7 }\n"
+    )
+    with pytest.raises(ValueError, match="no blocklist"):
+        doc.blocklist_batch(FirewallLayout((SSHD,)), v4, AddressList(6))
+    with pytest.raises(ValueError, match="IPv4"):
+        doc.blocklist_batch(on, AddressList(6), AddressList(6))
+
+
+def test_setup_with_the_blocklist_orders_allow_blocklist_jails() -> None:
+    on = FirewallLayout((SSHD,), blocklist=True)
+    cmds = doc.setup_commands(on, None)
+    sets = {c["add"]["set"]["name"]: c["add"]["set"] for c in cmds if "set" in c.get("add", {})}
+    assert sets["blocklist_v4"] == {
+        "family": "inet",
+        "table": "rempart",
+        "name": "blocklist_v4",
+        "type": "ipv4_addr",
+    }
+    assert sets["blocklist_v6"]["type"] == "ipv6_addr"
+    for chain in doc.CHAINS:
+        rules = [
+            c["add"]["rule"] for c in cmds if c.get("add", {}).get("rule", {}).get("chain") == chain
+        ]
+        first = [r["expr"][0]["match"]["right"] for r in rules]
+        assert first == [
+            "@allow_v4",
+            "@allow_v6",
+            "@blocklist_v4",
+            "@blocklist_v6",
+            "@sshd_v4",
+            "@sshd_v6",
+        ]
+        assert rules[2]["expr"][1:] == [{"counter": None}, {"drop": None}]
+    # a table that holds the blocklist sets: kept as they are (their elements stay)
+    state = doc.TableState(
+        {
+            "blocklist_v4": doc.SetSpec("ipv4_addr", ()),
+            "blocklist_v6": doc.SetSpec("ipv6_addr", ()),
+        },
+        {},
+    )
+    assert not [c for c in doc.setup_commands(on, state) if "delete" in c]
+    gone = [
+        c["delete"]["set"]["name"]
+        for c in doc.setup_commands(FirewallLayout((SSHD,)), state)
+        if "delete" in c
+    ]
+    assert gone == ["blocklist_v4", "blocklist_v6"]

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rempart.addresses import Address, Network, address_key, parse_address, parse_address_key
+from rempart.addresses import (
+    Address,
+    Network,
+    address_key,
+    packed_texts,
+    parse_address,
+    parse_address_key,
+)
 from rempart.guard.blocklist import (
     SPECIAL_V4,
     SPECIAL_V6,
@@ -249,3 +256,13 @@ def test_every_blockable_address_given_comes_out(
     assert list(bl.v6) == sorted(a for a in expected if a.version == 6)
     again, removed = bl.without(protected)
     assert (again, removed) == (bl, 0)
+
+
+@given(st.lists(st.ip_addresses(v=6), max_size=20))
+def test_packed_texts_are_what_ipaddress_writes(addresses: list[IPv6Address]) -> None:
+    special = [IPv6Address("::1.2.3.4"), IPv6Address("::ffff:1.2.3.4"), IPv6Address("::")]
+    every = [*addresses, *special, IPv6Address("2001:db8:0:1::1")]
+    packed = b"".join(a.packed for a in every)
+    assert list(packed_texts(packed, 6)) == [str(a) for a in every]
+    v4 = [IPv4Address("0.0.0.0"), IPv4Address("255.255.255.255"), IPv4Address("10.0.0.1")]
+    assert list(packed_texts(b"".join(a.packed for a in v4), 4)) == [str(a) for a in v4]

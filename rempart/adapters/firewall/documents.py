@@ -32,7 +32,7 @@ update the timeout of an element that is added again; deleting an element that i
 
 from __future__ import annotations
 
-import socket
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_address
@@ -276,16 +276,15 @@ def blocklist_batch(layout: FirewallLayout, v4: AddressList, v6: AddressList) ->
     names = layout.blocklist_sets
     for name in names:
         parts.append(f"flush set {FAMILY} {layout.table} {name}\n")
-    for name, addresses, family in zip(
-        names, (v4, v6), (socket.AF_INET, socket.AF_INET6), strict=True
-    ):
+    for name, addresses in zip(names, (v4, v6), strict=True):
         if not len(addresses):
             continue
-        packed, width, ntop = addresses.packed, addresses.width, socket.inet_ntop
-        texts = [ntop(family, packed[i : i + width]) for i in range(0, len(packed), width)]
         parts.append(f"add element {FAMILY} {layout.table} {name} {{ ")
-        parts.append(", ".join(texts))
-        parts.append(" }\n")
+        texts = addresses.texts()
+        # joined 8,192 at a time: never 500,000 little strings alive at once (30 MB)
+        while chunk := ", ".join(itertools.islice(texts, 8192)):
+            parts += (chunk, ", ")
+        parts[-1] = " }\n"
     return "".join(parts)
 
 

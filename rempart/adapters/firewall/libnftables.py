@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rempart.adapters.firewall.runner import decode_output, encode_batch, nft_error
+from rempart.adapters.heap import trim_heap
 from rempart.errors import FirewallError
 
 __all__ = ["LIBRARY", "LibNftables", "enter_netns", "same_namespace", "verify_netns"]
@@ -32,16 +33,6 @@ THREAD_NS = Path("/proc/thread-self/ns/net")
 _TRIM_ABOVE = 1 << 20  # characters of a text batch after which freed memory is trimmed
 
 _Call = Callable[["_Context"], Any]
-
-
-def _trim() -> None:
-    """glibc's ``malloc_trim(0)``: give freed heap memory back (nothing elsewhere)."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):
-        return
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    trim(0)
 
 
 def same_namespace(a: Path, b: Path) -> bool:
@@ -198,7 +189,7 @@ class LibNftables:
         process 190 MB larger."""
         rc, out, err = self._submit(lambda context: context.run(text, False, text=True))
         if len(text) > _TRIM_ABOVE:
-            _trim()
+            trim_heap()
         if rc != 0:
             raise nft_error("load", (err or out)[:4000] or f"libnftables returned {rc}")
 
