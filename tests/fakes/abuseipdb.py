@@ -5,8 +5,9 @@ It answers what /work/shared/notes/abuseipdb.md documents: success bodies, error
 ``X-RateLimit-Remaining`` on every answer of a known key, both 429s (the daily quota,
 with ``Retry-After`` and ``X-RateLimit-Reset`` at the next 00:00 UTC of its clock; the
 same address reported again by the same key within 15 minutes, which still counts), 401,
-402, 422, and, on demand, faults: 5xx, slow answers, truncated and non-JSON bodies,
-"process then drop the connection".
+402, 422, and, on demand, faults (:class:`Fault`): 5xx, slow answers, answers trickled
+byte by byte, truncated and non-JSON bodies, "process then drop the connection", and any
+raw answer (a redirect, a 429 without JSON...).
 
 ::
 
@@ -31,7 +32,9 @@ import itertools
 import json
 import math
 import socket
+import sys
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,11 +104,14 @@ class Fault:
     before failing to answer properly.
     """
 
-    kind: Literal["error", "slow", "truncated", "not_json", "drop"]
+    kind: Literal["error", "slow", "trickle", "truncated", "not_json", "drop", "raw"]
     status: int = 200
     seconds: float = 0.0
     processed: bool = False
     after: int | None = None
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    content_type: str = "application/json"
 
     @classmethod
     def error(cls, status: int = 500) -> Fault:
@@ -118,6 +124,12 @@ class Fault:
         return cls("slow", seconds=seconds, processed=True)
 
     @classmethod
+    def trickle(cls, seconds: float, piece: int = 16) -> Fault:
+        """Process, then send the answer ``piece`` bytes at a time, ``seconds`` apart
+        (each read is quick, the whole answer never ends in time)."""
+        return cls("trickle", seconds=seconds, processed=True, after=piece)
+
+    @classmethod
     def truncated(cls, after: int | None = None) -> Fault:
         """Process, announce the whole body, send ``after`` bytes (half when None;
         streamed bodies: at least ``after`` bytes, 1 by default) and close."""
@@ -127,6 +139,24 @@ class Fault:
     def not_json(cls, processed: bool = False) -> Fault:
         """Answer 200 with an HTML page (a proxy's), after processing when ``processed``."""
         return cls("not_json", processed=processed)
+
+    @classmethod
+    def raw(
+        cls,
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Fault:
+        """Answer exactly this, without processing: odd answers a proxy or a future API
+        version could give (a 429 without a JSON body, a redirect, a JSON of another shape)."""
+        return cls(
+            "raw",
+            status=status,
+            body=body,
+            headers=tuple((headers or {}).items()),
+            content_type=content_type,
+        )
 
     @classmethod
     def drop(cls, processed: bool = True) -> Fault:
@@ -352,6 +382,8 @@ class FakeAbuseIPDB:
         return reply
 
     def _failure(self, fault: Fault, key: str | None, endpoint: str) -> _Reply:
+        if fault.kind == "raw":
+            return _Reply(fault.status, fault.body, dict(fault.headers), fault.content_type)
         reply = _error(fault.status, f"Server error {fault.status} (injected).")
         if key in self.keys:
             reply.headers = self._rate(key or "", endpoint)
@@ -505,8 +537,6 @@ class FakeAbuseIPDB:
 
 def _clock_of(now: float | Callable[[], float] | None) -> Callable[[], float]:
     if now is None:
-        import time
-
         return time.time
     if callable(now):
         return now
@@ -625,8 +655,6 @@ class _Server(ThreadingHTTPServer):
                     sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
         exc = sys.exc_info()[1]
         if exc is not None and not isinstance(exc, ConnectionError | TimeoutError):
             self.fake.server_errors.append(exc)
@@ -720,13 +748,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(_Reply(200, _HTML, reply.headers, "text/html"))
         elif fault.kind == "truncated":
             self._truncated(reply, fault.after)
+        elif fault.kind == "trickle":
+            self._trickle(reply, fault)
         else:
             self._send(reply)
 
     def _head(self, reply: _Reply, length: int | None) -> None:
         self.send_response(reply.status)
-        charset = "; charset=utf-8" if reply.content_type.startswith("text/") else ""
-        self.send_header("Content-Type", reply.content_type + charset)
+        if reply.content_type:
+            charset = "; charset=utf-8" if reply.content_type.startswith("text/") else ""
+            self.send_header("Content-Type", reply.content_type + charset)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if length is None:
@@ -745,6 +776,16 @@ class _Handler(BaseHTTPRequestHandler):
             if chunk:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         self.wfile.write(b"0\r\n\r\n")
+
+    def _trickle(self, reply: _Reply, fault: Fault) -> None:
+        body = reply.body if isinstance(reply.body, bytes) else b"".join(reply.body)
+        self._head(reply, len(body))
+        piece = fault.after or 16
+        for start in range(0, len(body), piece):
+            self.wfile.write(body[start : start + piece])
+            self.wfile.flush()
+            if self.server.fake._stop.wait(fault.seconds):
+                return
 
     def _truncated(self, reply: _Reply, after: int | None) -> None:
         self.close_connection = True

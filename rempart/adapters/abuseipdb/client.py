@@ -15,6 +15,7 @@ never costs a call of the daily quota.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import json
@@ -35,6 +36,7 @@ from rempart.adapters.abuseipdb.bodies import (
     parse_clear,
     parse_report,
 )
+from rempart.adapters.abuseipdb.secrets import check_secret
 from rempart.adapters.abuseipdb.values import (
     Answer,
     BlacklistFile,
@@ -90,11 +92,16 @@ class _TooLarge(Exception):
 class AbuseIPDBClient:
     """One HTTP connection pool to AbuseIPDB. Close it with :meth:`aclose` (or ``async with``).
 
-    ``transport`` replaces the network (tests); ``clock`` is only used to turn a
-    ``Retry-After`` date into seconds.
+    ``timeout`` bounds each step (connect, each read, each write); ``deadline`` bounds a
+    whole JSON call (default 4 × timeout) and ``download_deadline`` a whole blacklist
+    download (default 20 × timeout, at least 5 min), so a server trickling bytes cannot
+    hold a call forever. ``transport`` replaces the network (tests); ``clock`` is only
+    used to turn a ``Retry-After`` date into seconds. A ``key`` that is not one line of
+    printable ASCII raises :class:`~rempart.errors.AbuseIPDBError` (read it with
+    :func:`.secrets.read_secret`). Calls are logged at debug level only, without the key.
     """
 
-    __slots__ = ("_clock", "_http", "_secret")
+    __slots__ = ("_clock", "_deadline", "_download_deadline", "_http", "_secret")
 
     def __init__(
         self,
@@ -104,8 +111,13 @@ class AbuseIPDBClient:
         timeout: float,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
+        deadline: float | None = None,
+        download_deadline: float | None = None,
     ) -> None:
+        key = check_secret(key, "the value given to the client")  # no newline for h11 to quote
         self._secret = key
+        self._deadline = deadline or 4 * timeout
+        self._download_deadline = download_deadline or max(300.0, 20 * timeout)
         self._clock: Clock = clock or SystemClock()
         self._http = httpx.AsyncClient(
             base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -188,7 +200,9 @@ class AbuseIPDBClient:
         """``GET /blacklist`` in plaintext, streamed to ``dest`` (mode 0600) chunk by chunk.
 
         OK only when the whole body arrived (its Content-Length, or the end of its chunked
-        encoding). Otherwise ``dest`` is removed: the caller keeps its last good list.
+        encoding) as ``text/plain``. Otherwise ``dest`` is removed, also when it existed
+        before: the caller keeps its last good list elsewhere. Raises
+        :class:`~rempart.errors.AbuseIPDBError` only when ``dest`` cannot be written.
         """
         params = {
             "confidenceMinimum": str(confidence_minimum),
@@ -198,11 +212,13 @@ class AbuseIPDBClient:
         if ip_version is not None:
             params["ipVersion"] = str(ip_version)
         try:
-            return await self._download(dest, params)
+            answer = await self._download(dest, params)
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                dest.unlink()
+            _remove(dest)
             raise
+        if answer.outcome is not Outcome.OK:
+            _remove(dest)
+        return answer
 
     # ------------------------------------------------------------------ plumbing
 
@@ -212,16 +228,14 @@ class AbuseIPDBClient:
         )
 
     def _done(self, answer: Answer[T]) -> Answer[T]:
-        if answer.outcome is Outcome.OK:
-            _LOG.debug("AbuseIPDB %s: ok (HTTP %s)", answer.endpoint, answer.status)
-        else:
-            _LOG.info(
-                "AbuseIPDB %s: %s (HTTP %s): %s",
-                answer.endpoint,
-                answer.outcome.value,
-                answer.status,
-                answer.detail,
-            )
+        # debug only: the services decide what deserves a warning (and log it once)
+        _LOG.debug(
+            "AbuseIPDB %s: %s (HTTP %s) %s",
+            answer.endpoint,
+            answer.outcome.value,
+            answer.status,
+            answer.detail,
+        )
         return answer
 
     def _network(
@@ -244,16 +258,20 @@ class AbuseIPDBClient:
     ) -> Answer[T]:
         rate, status = RateLimit(), None
         try:
-            request = self._http.build_request(
-                method, endpoint, params=params, data=data, files=files
-            )
-            response = await self._http.send(request, stream=True)
-            try:
-                status = response.status_code
-                rate = parse_rate(response.headers, self._clock.now())
-                body = await _read(response, MAX_BODY)
-            finally:
-                await response.aclose()
+            async with asyncio.timeout(self._deadline):
+                request = self._http.build_request(
+                    method, endpoint, params=params, data=data, files=files
+                )
+                response = await self._http.send(request, stream=True)
+                try:
+                    status = response.status_code
+                    rate = parse_rate(response.headers, self._clock.now())
+                    body = await _read(response, MAX_BODY)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            detail = f"no complete answer within {self._deadline:g} s"
+            return self._done(Answer(endpoint, Outcome.NETWORK, status, None, detail, rate))
         except _TooLarge:
             detail = f"answer longer than {MAX_BODY} bytes"
             return self._done(Answer(endpoint, Outcome.BAD_ANSWER, status, None, detail, rate))
@@ -304,18 +322,22 @@ class AbuseIPDBClient:
         endpoint, rate, status = "blacklist", RateLimit(), None
         headers = {"Accept": "text/plain"}
         try:
-            request = self._http.build_request("GET", endpoint, params=params, headers=headers)
-            response = await self._http.send(request, stream=True)
-            try:
-                status = response.status_code
-                rate = parse_rate(response.headers, self._clock.now())
-                kind = response.headers.get("content-type", "")
-                if status != 200 or not kind.startswith("text/plain"):
-                    body = await _read(response, MAX_BODY)
-                    return self._done(self._answer(endpoint, response, rate, body, _no_json))
-                size = await _save(response, dest)
-            finally:
-                await response.aclose()
+            async with asyncio.timeout(self._download_deadline):
+                request = self._http.build_request("GET", endpoint, params=params, headers=headers)
+                response = await self._http.send(request, stream=True)
+                try:
+                    status = response.status_code
+                    rate = parse_rate(response.headers, self._clock.now())
+                    kind = response.headers.get("content-type", "")
+                    if status != 200 or not kind.startswith("text/plain"):
+                        body = await _read(response, MAX_BODY)
+                        return self._done(self._answer(endpoint, response, rate, body, _no_json))
+                    size = await _save(response, dest)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            detail = f"blacklist not complete within {self._download_deadline:g} s"
+            return self._done(Answer(endpoint, Outcome.NETWORK, status, None, detail, rate))
         except _TooLarge:
             _remove(dest)
             detail = f"blacklist longer than {MAX_BLACKLIST} bytes"
