@@ -113,9 +113,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "firewall.refused": (
         "nftables refused the {action} batch: {error}. Fix: read nftables' message; "
-        "`nft list table inet rempart` shows what the kernel holds",
+        "`nft list set inet rempart sshd_v4` shows a jail's bans (not `list table`: with a large "
+        "blocklist it prints every address)",
         "nftables a refusé le lot {action} : {error}. Correction : lisez le message de "
-        "nftables ; `nft list table inet rempart` montre ce que le noyau contient",
+        "nftables ; `nft list set inet rempart sshd_v4` montre les bannissements d'une prison "
+        "(pas `list table` : avec une grande liste de blocage, il affiche chaque adresse)",
     ),
     "firewall.permission": (
         "nftables: permission denied ({error}). Fix: run rempart as root or with the "
