@@ -47,7 +47,6 @@ def test_parse_state_of_a_terse_listing(fixtures: Path) -> None:
         "input": doc.ChainSpec("filter", "input", -10, "accept"),
         "forward": doc.ChainSpec("filter", "forward", -10, "accept"),
     }
-    assert doc.parse_table_names(listing(fixtures, "list-tables.json")) == {"rempart"}
 
 
 def test_setup_from_nothing_creates_everything() -> None:

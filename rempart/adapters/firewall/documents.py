@@ -60,12 +60,9 @@ __all__ = [
     "list_chains",
     "list_set",
     "list_sets",
-    "list_table",
-    "list_tables",
     "parse_elements",
     "parse_set_names",
     "parse_state",
-    "parse_table_names",
     "rule_expressions",
     "setup_commands",
     "timeout_of",
@@ -288,10 +285,6 @@ def blocklist_batch(layout: FirewallLayout, v4: AddressList, v6: AddressList) ->
     return "".join(parts)
 
 
-def list_tables() -> list[Json]:
-    return [{"list": {"tables": None}}]
-
-
 def list_sets() -> list[Json]:
     """Every ``inet`` set; run it terse (nft then fetches no elements: 0.00 s instead of
     5 s with a 500,000-address blocklist)."""
@@ -309,17 +302,13 @@ def list_set(table: str, name: str) -> list[Json]:
     return [{"list": {"set": {"family": FAMILY, "table": table, "name": name}}}]
 
 
-def list_table(table: str) -> list[Json]:
-    return [{"list": {"table": {"family": FAMILY, "name": table}}}]
-
-
 def _objects(output: Iterable[Json], kind: str, table: str) -> Iterable[Json]:
     for item in output:
         body = item.get(kind) if isinstance(item, dict) else None
         if (
             isinstance(body, dict)
             and body.get("family") == FAMILY
-            and (kind == "table" or body.get("table") == table)
+            and body.get("table") == table
         ):
             yield body
 
@@ -327,11 +316,6 @@ def _objects(output: Iterable[Json], kind: str, table: str) -> Iterable[Json]:
 def parse_set_names(output: Iterable[Json], table: str) -> list[str]:
     """The names of ``table``'s sets in a ``list sets`` output."""
     return [str(s["name"]) for s in _objects(output, "set", table)]
-
-
-def parse_table_names(output: Iterable[Json]) -> set[str]:
-    """The names of the ``inet`` tables in a ``list tables`` output."""
-    return {str(t["name"]) for t in _objects(output, "table", "")}
 
 
 def parse_state(output: Iterable[Json], table: str) -> TableState:
