@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any, TextIO, TypeAlias
 
 from rempart.adapters.control import ControlClient
 from rempart.adapters.localzone import local_zone
 from rempart.cli.control_cmd import add_agent_options, guarded, socket_path
+from rempart.cli.output import answer_text as _n
+from rempart.cli.output import answer_time as _when
+from rempart.cli.output import as_list as _items
+from rempart.cli.output import as_mapping as _mapping
+from rempart.cli.output import as_number as _num
 from rempart.cli.output import fmt_int, print_json, printable, t, table
 from rempart.clock import SystemClock
 from rempart.config.abuseipdb import CATEGORIES
@@ -148,33 +152,6 @@ def _cmd_flush(args: argparse.Namespace, lang: str) -> int:
 
 
 # ------------------------------------------------------------------ printing (no I/O but `out`)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _n(value: Any, lang: str) -> str:
-    number = _num(value)
-    return "-" if number is None else fmt_int(int(number), lang)
-
-
-def _when(value: Any, zone: tzinfo, lang: str) -> str:
-    from rempart.cli.output import fmt_time
-
-    epoch = _num(value)
-    if epoch is None:
-        return t(lang, "never", "jamais")
-    try:
-        return fmt_time(epoch, zone)
-    except (OverflowError, OSError, ValueError):
-        return "-"
 
 
 def _ago(value: Any, now: float, lang: str) -> str:
@@ -367,7 +344,10 @@ def print_check(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
         (t(lang, "address", "adresse"), text(d.get("ip"))),
         (t(lang, "abuse confidence", "score d'abus"), f"{_n(d.get('score'), lang)} %"),
         (t(lang, "reports", "signalements"), _n(d.get("total_reports"), lang)),
-        (t(lang, "distinct reporters", "signaleurs distincts"), _n(d.get("distinct_users"), lang)),
+        (
+            t(lang, "distinct reporters", "signaleurs distincts"),
+            _n(d.get("distinct_users"), lang),
+        ),
         (
             t(lang, "last reported", "dernier signalement"),
             _when(d.get("last_reported_at"), zone, lang),
@@ -377,8 +357,8 @@ def print_check(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
         (t(lang, "usage", "usage"), text(d.get("usage_type"))),
         (t(lang, "domain", "domaine"), text(d.get("domain"))),
         (t(lang, "host names", "noms d'hôte"), text(", ".join(str(h) for h in hostnames[:5]))),
-        (t(lang, "allow-listed", "liste blanche"), _yes(d.get("is_whitelisted"), lang)),
-        ("Tor", _yes(d.get("is_tor"), lang)),
+        (t(lang, "allow-listed", "liste blanche"), _n(d.get("is_whitelisted"), lang)),
+        ("Tor", _n(d.get("is_tor"), lang)),
     ]
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
@@ -393,16 +373,6 @@ def print_check(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:
             f"  {_when(rep.get('reported_at'), zone, lang)}  [{printable(names, 120)}]  "
             f"{printable(str(rep.get('comment') or ''), 300)}\n"
         )
-
-
-def _items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _yes(value: Any, lang: str) -> str:
-    if value is None:
-        return "-"
-    return t(lang, "yes", "oui") if value else t(lang, "no", "non")
 
 
 def print_flush(result: Any, lang: str, zone: tzinfo, out: TextIO) -> None:

@@ -18,7 +18,12 @@ from typing import Any, TextIO, TypeAlias
 
 from rempart.adapters.control import DEFAULT_SOCKET, UNREACHABLE_KEYS, ControlClient
 from rempart.adapters.localzone import local_zone
-from rempart.cli.output import fmt_float, fmt_int, fmt_time, print_json, printable, t, table
+from rempart.cli.output import answer_text as _text
+from rempart.cli.output import answer_time as _when
+from rempart.cli.output import as_list as _list
+from rempart.cli.output import as_mapping as _mapping
+from rempart.cli.output import as_number as _number
+from rempart.cli.output import fmt_float, fmt_int, print_json, printable, t, table
 from rempart.clock import SystemClock
 from rempart.config import DEFAULT_CONFIG_PATH, load_config
 from rempart.config.durations import format_duration, parse_duration
@@ -348,43 +353,6 @@ def _cmd_history(args: argparse.Namespace, lang: str) -> int:
 
 
 # ------------------------------------------------------------------ printing (no I/O but `out`)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _text(value: Any, lang: str = "en", limit: int = 120) -> str:
-    """Any value of an answer, as safe text for a terminal."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return t(lang, "yes", "oui") if value else t(lang, "no", "non")
-    if isinstance(value, int):
-        return fmt_int(value, lang)
-    if isinstance(value, float):
-        return fmt_float(value, lang)
-    return printable(str(value), limit)
-
-
-def _when(value: Any, zone: tzinfo, lang: str) -> str:
-    epoch = _number(value)
-    if epoch is None:
-        return t(lang, "never", "jamais") if value is None else _text(value)
-    try:
-        return fmt_time(epoch, zone)
-    except (OverflowError, OSError, ValueError):
-        return _text(value)
 
 
 def _length(start: Any, end: Any) -> str:

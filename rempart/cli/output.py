@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, TextIO
 
-__all__ = ["fmt_float", "fmt_int", "fmt_time", "iso_utc", "print_json", "printable", "t", "table"]
+__all__ = [
+    "answer_text",
+    "answer_time",
+    "as_list",
+    "as_mapping",
+    "as_number",
+    "fmt_float",
+    "fmt_int",
+    "fmt_time",
+    "iso_utc",
+    "print_json",
+    "printable",
+    "t",
+    "table",
+]
 
 # C0 and C1 control characters (and DEL), except tab: a log line could carry terminal
 # escape sequences; they are shown as \xNN, never sent to the terminal.
@@ -63,3 +77,45 @@ def table(
 def print_json(data: Any, out: TextIO | None = None) -> None:
     json.dump(data, out or sys.stdout, ensure_ascii=False, indent=2)
     (out or sys.stdout).write("\n")
+
+
+# ------------------------------------------------------------------ values of an agent's answer
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """A JSON object of an answer, or an empty one (answers are never trusted blindly)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def answer_text(value: Any, lang: str = "en", limit: int = 120) -> str:
+    """Any value of an answer, as safe text for a terminal."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return t(lang, "yes", "oui") if value else t(lang, "no", "non")
+    if isinstance(value, int):
+        return fmt_int(value, lang)
+    if isinstance(value, float):
+        return fmt_float(value, lang)
+    return printable(str(value), limit)
+
+
+def answer_time(value: Any, zone: tzinfo, lang: str) -> str:
+    """An epoch time of an answer in ``zone``; "never" for None."""
+    epoch = as_number(value)
+    if epoch is None:
+        return t(lang, "never", "jamais") if value is None else answer_text(value)
+    try:
+        return fmt_time(epoch, zone)
+    except (OverflowError, OSError, ValueError):
+        return answer_text(value)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import tomllib
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -21,8 +19,9 @@ from rempart.addresses import parse_address
 from rempart.clock import SystemClock
 from rempart.config import build_config
 from rempart.errors import UsageError
-from rempart.services.agent import Agent, AgentOptions
+from rempart.services.agent import AgentOptions
 from rempart.services.agent_control import AgentControl
+from tests.integration.agent_harness import running, until
 
 LOG = logging.getLogger("rempart.test")
 
@@ -51,31 +50,6 @@ def _failed(address: str, user: str = "root") -> str:
     return f"Failed password for {user} from {address} port 4444 ssh2\r\n"
 
 
-@asynccontextmanager
-async def running(options: AgentOptions, firewall: Firewall) -> AsyncIterator[Agent]:
-    agent = Agent(options, clock=SystemClock(), log=LOG, firewall=firewall)
-    stop = asyncio.Event()
-    task = asyncio.create_task(agent.run(stop))
-    for _ in range(200):  # every source open
-        await asyncio.sleep(0.01)
-        if agent._lanes and all(lane.source is not None for lane in agent._lanes):
-            break
-    await asyncio.sleep(0.1)
-    try:
-        yield agent
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-
-
-async def _until(check: Callable[[], bool], timeout: float = 3.0) -> bool:
-    for _ in range(int(timeout / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
-
-
 def _banned(firewall: Firewall, address: str) -> bool:
     wanted = parse_address(address)
     return any(e.jail and wanted in e.target for e in firewall.elements(SystemClock().now()))
@@ -97,15 +71,15 @@ async def _bans_after_maxretry_and_restores_after_restart(
     log = tmp_path / "auth.log"
     log.write_text("")
     options = _config(tmp_path, log)
-    async with running(options, firewall) as agent:
+    async with running(options, firewall, LOG) as agent:
         _append(log, _failed("192.0.2.7"), _failed("192.0.2.7"))
         await asyncio.sleep(0.3)
         assert not _banned(firewall, "192.0.2.7")
         _append(log, _failed("192.0.2.7"), _failed("198.51.100.1"))
-        assert await _until(lambda: _banned(firewall, "192.0.2.7"))
+        assert await until(lambda: _banned(firewall, "192.0.2.7"))
         assert not _banned(firewall, "198.51.100.1")
         control = AgentControl(agent)
-        assert await _until(lambda: agent.writer.errors == 0)
+        assert await until(lambda: agent.writer.errors == 0)
         bans = await control.bans(None)
         assert [(b["jail"], b["address"]) for b in bans] == [("sshd", "192.0.2.7")]
         status = await control.status()
@@ -114,10 +88,10 @@ async def _bans_after_maxretry_and_restores_after_restart(
         # two failures of 198.51.100.1 survive the restart in the saved windows
         _append(log, _failed("198.51.100.1"))
         await asyncio.sleep(0.3)
-    async with running(options, firewall) as agent:
+    async with running(options, firewall, LOG) as agent:
         assert _banned(firewall, "192.0.2.7")
         _append(log, _failed("198.51.100.1"))
-        assert await _until(lambda: _banned(firewall, "198.51.100.1"))
+        assert await until(lambda: _banned(firewall, "198.51.100.1"))
         history = await AgentControl(agent).history("192.0.2.7", 10)
         assert history[0]["evidence"]
         assert "192.0.2.7" in history[0]["evidence"][-1]
@@ -128,12 +102,12 @@ async def _never_bans_who_logged_in_nor_a_forged_address(
 ) -> None:
     log = tmp_path / "auth.log"
     log.write_text("")
-    async with running(_config(tmp_path, log), firewall) as agent:
+    async with running(_config(tmp_path, log), firewall, LOG) as agent:
         _append(log, "Accepted password for bob from 192.0.2.8 port 1 ssh2\r\n")
         hostile = "x from 203.0.113.5 port 22 ssh2"
         _append(log, *[_failed("192.0.2.8")] * 3)
         _append(log, *[_failed("192.0.2.9", f"invalid user {hostile}")] * 3)
-        assert await _until(lambda: _banned(firewall, "192.0.2.9"))
+        assert await until(lambda: _banned(firewall, "192.0.2.9"))
         assert not _banned(firewall, "192.0.2.8")
         assert not _banned(firewall, "203.0.113.5")
         assert agent.metrics.jails["sshd"].spared == 1
@@ -142,7 +116,7 @@ async def _never_bans_who_logged_in_nor_a_forged_address(
 async def _manual_ban_unban_allow(tmp_path: Path, firewall: Firewall) -> None:
     log = tmp_path / "auth.log"
     log.write_text("")
-    async with running(_config(tmp_path, log), firewall) as agent:
+    async with running(_config(tmp_path, log), firewall, LOG) as agent:
         control = AgentControl(agent)
         result = await control.ban("192.0.2.50", "sshd", 3600.0, "uid=0(root)")
         assert result["target"] == "192.0.2.50/32"

@@ -13,8 +13,6 @@ import io
 import logging
 import os
 import tomllib
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from rempart.services.agent_control import AgentControl
 from tests.adapters.nft import runner_in
 from tests.e2e.sshd import nft_set_addresses
 from tests.fakes.abuseipdb import FakeAbuseIPDB
+from tests.integration.agent_harness import running, until
 from tests.netns import Namespace, namespace, need_netns
 
 LOG = logging.getLogger("rempart.test.abuseipdb")
@@ -81,31 +80,6 @@ def _failed(address: str, user: str) -> str:
     return f"Failed password for invalid user {user} from {address} port 4444 ssh2\n"
 
 
-@asynccontextmanager
-async def running(options: AgentOptions, firewall: DryRunFirewall) -> AsyncIterator[Agent]:
-    agent = Agent(options, clock=SystemClock(), log=LOG, firewall=firewall)
-    stop = asyncio.Event()
-    task = asyncio.create_task(agent.run(stop))
-    for _ in range(300):
-        await asyncio.sleep(0.01)
-        if agent._lanes and all(lane.source is not None for lane in agent._lanes):
-            break
-    await asyncio.sleep(0.1)
-    try:
-        yield agent
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
-
-
-async def _until(check: Callable[[], bool], timeout: float = 5.0) -> bool:
-    for _ in range(int(timeout / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
-
-
 def _texts(firewall: DryRunFirewall) -> set[str]:
     v4, v6 = firewall.blocklist()
     return {*v4.texts(), *v6.texts()}
@@ -117,10 +91,10 @@ async def _scenario(tmp: Path, fake: FakeAbuseIPDB) -> None:
     options = _options(tmp, log, fake, _key_file(tmp, fake.key))
     firewall = open_firewall("dry-run", log=LOG)
     assert isinstance(firewall, DryRunFirewall)
-    async with running(options, firewall) as agent:
+    async with running(options, firewall, LOG) as agent:
         control = AgentControl(agent)
         # the blocklist: downloaded at start (no last good list yet), protected ones out
-        assert await _until(lambda: _texts(firewall) >= IN_FORCE)
+        assert await until(lambda: _texts(firewall) >= IN_FORCE)
         assert _texts(firewall) == IN_FORCE | {"45.9.148.3"}
         await control.allow("45.9.148.3", None, "test")
         await agent.abuse.own_changed()  # type: ignore[union-attr]
@@ -128,7 +102,7 @@ async def _scenario(tmp: Path, fake: FakeAbuseIPDB) -> None:
         # a brute force with a hostile user name: banned, then reported once
         with log.open("a") as f:
             f.writelines(_failed(ATTACKER, f"chatons.example.org-{OTHER}") for _ in range(3))
-        assert await _until(lambda: len(fake.reports) == 1), fake.requests[-3:]
+        assert await until(lambda: len(fake.reports) == 1), fake.requests[-3:]
         (report,) = fake.reports
         assert report.ip == ATTACKER
         assert report.categories == (18, 22)
@@ -158,14 +132,14 @@ async def _scenario(tmp: Path, fake: FakeAbuseIPDB) -> None:
         assert "rempart_abuseipdb_reports_total" in names
     downloads = fake.calls("blacklist")
     # restart: the ban is restored (not reported again), the list not downloaded again
-    async with running(options, firewall) as agent:
-        assert await _until(lambda: _texts(firewall) == IN_FORCE)
+    async with running(options, firewall, LOG) as agent:
+        assert await until(lambda: _texts(firewall) == IN_FORCE)
         await asyncio.sleep(0.5)
         assert len(fake.reports) == 1
         assert fake.calls("blacklist") == downloads
         with log.open("a") as f:  # a new ban of another address is reported
             f.writelines(_failed("45.155.205.12", "admin") for _ in range(3))
-        assert await _until(lambda: len(fake.reports) == 2)
+        assert await until(lambda: len(fake.reports) == 2)
     assert [r.ip for r in fake.reports] == [ATTACKER, "45.155.205.12"]
 
 
@@ -180,7 +154,7 @@ async def _without_key(tmp: Path, fake: FakeAbuseIPDB) -> None:
     options = _options(tmp, log, fake, f"file:{tmp / 'missing.key'}")
     firewall = open_firewall("dry-run", log=LOG)
     assert isinstance(firewall, DryRunFirewall)
-    async with running(options, firewall) as agent:
+    async with running(options, firewall, LOG) as agent:
         control = AgentControl(agent)
         status = await control.abuseipdb_status()
         assert "missing.key" in status["problem"]
@@ -192,7 +166,7 @@ async def _without_key(tmp: Path, fake: FakeAbuseIPDB) -> None:
             await control.abuseipdb_flush()
         with log.open("a") as f:  # protection goes on without AbuseIPDB
             f.writelines(_failed(ATTACKER, "root") for _ in range(3))
-        assert await _until(
+        assert await until(
             lambda: any(e.jail == "sshd" for e in firewall.elements(SystemClock().now()))
         )
     assert fake.requests == []
@@ -216,17 +190,17 @@ async def _drift(tmp: Path, fake: FakeAbuseIPDB, firewall: NftablesFirewall, ns:
             v4 = nft_set_addresses(ns, "blocklist_v4") or set()
             return v4 | (nft_set_addresses(ns, "blocklist_v6") or set())
 
-        assert await _until(lambda: listed() == IN_FORCE | {"45.9.148.3"}, 10)
-        assert await _until(lambda: bool(agent._lanes) and agent._lanes[0].source is not None)
+        assert await until(lambda: listed() == IN_FORCE | {"45.9.148.3"}, 10)
+        assert await until(lambda: bool(agent._lanes) and agent._lanes[0].source is not None)
         await asyncio.sleep(0.1)
         with log.open("a") as f:
             f.writelines(_failed(ATTACKER, "root") for _ in range(3))
-        assert await _until(lambda: ATTACKER in (nft_set_addresses(ns, "sshd_v4") or set()))
+        assert await until(lambda: ATTACKER in (nft_set_addresses(ns, "sshd_v4") or set()))
         ns.run("nft", "flush", "ruleset")  # someone restarts nftables
         assert listed() == set()
         agent._reconcile_now()  # what the agent does every minute
-        assert await _until(lambda: ATTACKER in (nft_set_addresses(ns, "sshd_v4") or set()))
-        assert await _until(lambda: listed() == IN_FORCE | {"45.9.148.3"}, 10)
+        assert await until(lambda: ATTACKER in (nft_set_addresses(ns, "sshd_v4") or set()))
+        assert await until(lambda: listed() == IN_FORCE | {"45.9.148.3"}, 10)
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
