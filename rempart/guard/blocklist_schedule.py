@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["DAY", "RESET_MARGIN", "RETRY_FIRST", "DownloadSchedule", "utc_day"]
+__all__ = ["DAY", "RESET_MARGIN", "RETRY_FIRST", "DownloadSchedule", "json_time", "utc_day"]
 
 DAY = 86400.0
 #: after 00:00 UTC, the wait before using a new day's quota (clocks differ a little)
@@ -140,11 +140,11 @@ class DownloadSchedule:
             return cls(
                 day=_int(data["day"]),
                 attempts=_int(data["attempts"]),
-                last_attempt=_time(data["last_attempt"]),
-                last_success=_time(data["last_success"]),
+                last_attempt=json_time(data["last_attempt"]),
+                last_success=json_time(data["last_success"]),
                 failures=_int(data["failures"]),
-                retry_at=_time(data["retry_at"]),
-                wait_until=_time(data["wait_until"]),
+                retry_at=json_time(data["retry_at"]),
+                wait_until=json_time(data["wait_until"]),
                 last_error=str(data["last_error"])[:500],
             )
         except KeyError as exc:
@@ -157,7 +157,8 @@ def _int(value: Any) -> int:
     return value
 
 
-def _time(value: Any) -> float | None:
+def json_time(value: Any) -> float | None:
+    """An epoch time read from JSON (None stays None); ValueError for anything else."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):

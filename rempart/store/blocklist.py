@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 
 from rempart.errors import StateError
 from rempart.guard.blocklist import Blocklist, ParseStats, parse_blocklist
-from rempart.guard.blocklist_schedule import DownloadSchedule
+from rempart.guard.blocklist_schedule import DownloadSchedule, json_time
 
 __all__ = ["FORMAT", "LIST_NAME", "SCHEDULE_NAME", "BlocklistFile", "SavedBlocklist"]
 
@@ -94,8 +93,8 @@ class BlocklistFile:
         _check(self.path, meta, blocklist, stats)
         return SavedBlocklist(
             blocklist,
-            _time(meta.get("generated_at")),
-            _time(meta["fetched_at"]) or 0.0,
+            json_time(meta.get("generated_at")),
+            json_time(meta["fetched_at"]) or 0.0,
             int(meta.get("invalid", 0)),
             int(meta.get("not_global", 0)),
         )
@@ -140,9 +139,9 @@ def _header(line: str) -> dict[str, Any]:
     for key in ("v4", "v6", "invalid", "not_global"):
         if not isinstance(meta.get(key, 0), int):
             raise ValueError(f"{key} is not a count")
-    if _time(meta.get("fetched_at")) is None:
+    if json_time(meta.get("fetched_at")) is None:
         raise ValueError("no fetched_at")
-    _time(meta.get("generated_at"))
+    json_time(meta.get("generated_at"))
     return meta
 
 
@@ -156,14 +155,6 @@ def _check(path: Path, meta: dict[str, Any], blocklist: Blocklist, stats: ParseS
         )
     if problems:
         raise StateError("blocklist.corrupt", path=str(path), reason="; ".join(problems))
-
-
-def _time(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a time")
-    return float(value)
 
 
 def _atomic_write(path: Path, chunks: Iterable[bytes]) -> None:

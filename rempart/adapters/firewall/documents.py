@@ -305,11 +305,7 @@ def list_set(table: str, name: str) -> list[Json]:
 def _objects(output: Iterable[Json], kind: str, table: str) -> Iterable[Json]:
     for item in output:
         body = item.get(kind) if isinstance(item, dict) else None
-        if (
-            isinstance(body, dict)
-            and body.get("family") == FAMILY
-            and body.get("table") == table
-        ):
+        if isinstance(body, dict) and body.get("family") == FAMILY and body.get("table") == table:
             yield body
 
 
