@@ -124,8 +124,14 @@ class AbuseIPDB:
         if self.reporter is not None and self.settings.report_on and bans:
             self.reporter.enqueue(bans, reason)
 
-    async def own_changed(self) -> None:
-        """The machine's addresses changed: take them out of the blocklist sets."""
+    async def new_own(self, added: frozenset[Address]) -> None:
+        """The machine has new addresses: reload the blocklist without them, when it
+        lists one (a container network appearing costs nothing)."""
+        if self.blocklist is not None and self.blocklist.lists(added):
+            await self.blocklist.reapply()
+
+    async def reload_blocklist(self) -> None:
+        """Load the current blocklist again (the table was set up again, empty)."""
         if self.blocklist is not None:
             await self.blocklist.reapply()
 

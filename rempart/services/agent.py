@@ -560,15 +560,15 @@ class Agent:
         except OSError as exc:
             self.log.error("cannot read the machine's addresses: %s", exc)
             return
-        changed = local != self.protection.local
+        added = local - self.protection.local
         self.protection.local = local
-        if changed and self.abuse is not None:
-            self._later(self.abuse.own_changed())
+        if added and self.abuse is not None:
+            self._later(self.abuse.new_own(added))
 
     async def _blocklist_again(self) -> None:
         """The table was set up again (emptied by someone): the blocklist goes back in."""
         if self.abuse is not None:
-            await self.abuse.own_changed()
+            await self.abuse.reload_blocklist()
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run ``work`` as a task the agent keeps (and cancels at stop)."""

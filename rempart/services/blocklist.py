@@ -196,6 +196,11 @@ class BlocklistService:
             done = await self._download()
         return {"done": done, "refused": refused, "status": self.status()}
 
+    def lists(self, addresses: Iterable[Address]) -> bool:
+        """Whether the current list holds one of ``addresses``."""
+        saved = self._saved
+        return saved is not None and any(a in saved.blocklist for a in addresses)
+
     async def reapply(self) -> None:
         """Load the current list into the firewall again (after ``protected`` changed)."""
         if self._saved is not None:

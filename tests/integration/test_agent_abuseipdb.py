@@ -14,6 +14,7 @@ import logging
 import os
 import tomllib
 from datetime import UTC
+from ipaddress import ip_address
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,27 @@ async def _scenario(tmp: Path, fake: FakeAbuseIPDB) -> None:
         # the blocklist: downloaded at start (no last good list yet), protected ones out
         assert await until(lambda: _texts(firewall) >= IN_FORCE)
         assert _texts(firewall) == IN_FORCE | {"45.9.148.3"}
+        abuse = agent.abuse
+        assert abuse is not None
+        # allowed by hand: the allow set wins at once (its `return` comes before the
+        # blocklist's drop), and the next load of the list leaves the address out
         await control.allow("45.9.148.3", None, "test")
-        await agent.abuse.own_changed()  # type: ignore[union-attr]
+        now = SystemClock().now()
+        assert any(
+            e.jail == "" and str(e.target) == "45.9.148.3/32" for e in firewall.elements(now)
+        )
+        await abuse.reload_blocklist()
+        assert _texts(firewall) == IN_FORCE
+        # the machine gets new addresses: the list is loaded again only when it lists one
+        before = firewall.blocklist()
+        agent.protection.local |= {ip_address("10.9.8.7")}
+        await abuse.new_own(frozenset({ip_address("10.9.8.7")}))
+        assert firewall.blocklist() is before
+        agent.protection.local |= {ip_address("45.9.148.1")}
+        await abuse.new_own(frozenset({ip_address("45.9.148.1")}))
+        assert _texts(firewall) == IN_FORCE - {"45.9.148.1"}
+        agent.protection.local -= {ip_address("45.9.148.1")}
+        await abuse.reload_blocklist()
         assert _texts(firewall) == IN_FORCE
         # a brute force with a hostile user name: banned, then reported once
         with log.open("a") as f:
@@ -118,14 +138,19 @@ async def _scenario(tmp: Path, fake: FakeAbuseIPDB) -> None:
         for lang in ("en", "fr"):
             out = io.StringIO()
             print_abuse_status(status, lang, UTC, SystemClock().now(), out)
-            assert "AbuseIPDB" in out.getvalue()
+            shown = out.getvalue()
+            assert ("2 addresses in force" if lang == "en" else "2 adresses bloquées") in shown
+            assert ("report" if lang == "en" else "point d'accès") in shown  # the quota table
         checked = await control.abuseipdb_check(ATTACKER, 30, True)
         assert checked["outcome"] == "ok"
         out = io.StringIO()
         print_check(checked, "fr", UTC, out)
         assert ATTACKER in out.getvalue()
         flushed = await control.abuseipdb_flush()
-        print_flush(flushed, "en", UTC, io.StringIO())
+        assert flushed["queue"]["queued"] == 0
+        out = io.StringIO()
+        print_flush(flushed, "en", UTC, out)
+        assert out.getvalue().startswith("Sent now: nothing was due\nStill queued: 0\n")
         everything = await control.status()
         names = {m["name"] for m in everything["metrics"]}
         assert "rempart_abuseipdb_blocklist_size" in names
