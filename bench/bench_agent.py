@@ -64,6 +64,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_authlog
+from bench_netns import scratch_namespace
 
 __all__ = [
     "BanMonitor",
@@ -189,26 +190,11 @@ class Netns:
         return [int(p) for p in out.split()]
 
 
-_NS_COUNTER = itertools.count()
-
-
 @contextlib.contextmanager
 def bench_namespace() -> Iterator[Netns]:
     """A fresh namespace with loopback up; every process in it killed, then deleted."""
-    ns = Netns(f"rp-bagent-{os.getpid()}-{next(_NS_COUNTER)}")
-    subprocess.run(["ip", "netns", "add", ns.name], check=True, timeout=10)
-    try:
-        ns.run("ip", "link", "set", "lo", "up")
-        yield ns
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in ns.pids():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-            time.sleep(0.2)
-        subprocess.run(
-            ["ip", "netns", "delete", ns.name], check=False, capture_output=True, timeout=10
-        )
+    with scratch_namespace("rp-bagent") as name:
+        yield Netns(name)
 
 
 # ----------------------------------------------------------------------------- nft monitor

@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import itertools
 import json
 import logging
 import os
@@ -50,7 +48,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from ipaddress import IPv4Address, IPv6Address
 from pathlib import Path
 from typing import Any
@@ -58,12 +56,13 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))  # tests.fakes: the fake AbuseIPDB server
+sys.path.insert(0, str(BENCH_DIR))
+from bench_netns import scratch_namespace  # noqa: E402
 
 __all__ = ["CRON_SCRIPT", "generate", "main", "parse_args", "summarize"]
 
 OUT_DIR = BENCH_DIR / "out"
 SPAWN = BENCH_DIR / "spawn_measured.py"
-COUNTER = itertools.count()
 
 #: the cron script: $1 URL, $2 key file, $3 limit, $4 work dir, $5 namespace, $6 "lines"|"one"
 CRON_SCRIPT = r"""#!/bin/sh
@@ -134,23 +133,6 @@ def generate(n: int, v6_share: float, seed: int = 4) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- namespace
-@contextlib.contextmanager
-def bench_namespace() -> Iterator[str]:
-    name = f"rp-blbench-{os.getpid()}-{next(COUNTER)}"
-    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, timeout=10)
-        yield name
-    finally:
-        pids = subprocess.run(
-            ["ip", "netns", "pids", name], check=False, capture_output=True, text=True, timeout=10
-        ).stdout.split()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, ValueError):
-                os.kill(int(pid), 9)
-        subprocess.run(["ip", "netns", "delete", name], check=False, timeout=10)
-
-
 def nft(ns: str, *args: str, stdin: str | None = None) -> str:
     return subprocess.run(
         ["ip", "netns", "exec", ns, "nft", *args],
@@ -247,7 +229,7 @@ def run_cron(url: str, key: str, n: int, mode: str, work: Path) -> dict[str, Any
     keyfile = work / "key"
     keyfile.write_text(key)
     keyfile.chmod(0o600)
-    with bench_namespace() as ns:
+    with scratch_namespace("rp-blbench") as ns:
         nft(ns, "-f", "-", stdin=CRON_TABLE)
         out = measured(["sh", str(script), url, str(keyfile), str(n), str(work), ns, mode], 900)
         out["sizes"] = [set_size(ns, "cron", "bl4"), set_size(ns, "cron", "bl6")]
@@ -260,7 +242,7 @@ def run_cron(url: str, key: str, n: int, mode: str, work: Path) -> dict[str, Any
 def run_rempart(url: str, key: str, n: int, runner: str, work: Path) -> dict[str, Any]:
     state = work / "state"
     report = work / "rempart.json"
-    with bench_namespace() as ns:
+    with scratch_namespace("rp-blbench") as ns:
         child = {"url": url, "key": key, "limit": n, "netns": ns, "state": str(state)}
         child |= {"runner": runner, "report": str(report)}
         argv = [sys.executable, str(Path(__file__).resolve()), "--child", "rempart"]

@@ -31,8 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from rempart.guard.firewall import AddElement, Element, FirewallLayout, JailRule
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))  # bench_replay (Debian's fail2ban, fetched once)
+from bench_netns import scratch_namespace  # noqa: E402
 
 OUT_DIR = BENCH_DIR / "out"
 LAYOUT = FirewallLayout((JailRule("sshd", ((22, 22), (2200, 2222)), "tcp"),))
@@ -50,22 +50,6 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 # ----------------------------------------------------------------------------- namespace
-@contextmanager
-def netns() -> Iterator[str]:
-    name = f"rp-fwbench-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
-    try:
-        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, timeout=10)
-        yield name
-    finally:
-        pids = subprocess.run(
-            ["ip", "netns", "pids", name], check=False, capture_output=True, text=True, timeout=10
-        ).stdout.split()
-        for pid in pids:
-            subprocess.run(["kill", "-9", pid], check=False, timeout=10)
-        subprocess.run(["ip", "netns", "delete", name], check=False, timeout=10)
-
-
 def nft(ns: str, *args: str, stdin: str | None = None) -> str:
     return subprocess.run(
         ["ip", "netns", "exec", ns, "nft", *args],
@@ -399,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "runners": {},
         "single": {},
     }
-    with netns() as ns:
+    with scratch_namespace("rp-fwbench") as ns:
         # warm-up, not reported: the first 20k-element batch in a fresh namespace is
         # several times slower than the next ones, whichever runner sends it
         restore_and_restart(ns, runners(ns)["nft-command"], args.bans)
