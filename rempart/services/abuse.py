@@ -3,9 +3,9 @@
 Built by the agent when ``[abuseipdb] enabled = true``. :meth:`AbuseIPDB.start` reads the
 key (a file or a variable, never the configuration itself); when it cannot, AbuseIPDB is
 left off, the agent goes on protecting the machine, and :meth:`AbuseIPDB.status` says
-why and what to do. Then the last good blocklist goes into the firewall at once, the
-reporter puts back in its queue what an interruption left half-sent, and
-:meth:`AbuseIPDB.tasks` gives the loops the agent runs: the blocklist downloads (when
+why and what to do. Then the reporter puts back in its queue what an interruption left
+half-sent, and :meth:`AbuseIPDB.tasks` gives the loops the agent runs beside the log
+readers: the blocklist (its last good list into the firewall, then the downloads; when
 ``blocklist.enabled``) and the report sender (when some jail reports).
 
 The agent calls :meth:`AbuseIPDB.enqueue` right after it records new bans (never for
@@ -68,7 +68,7 @@ class AbuseIPDB:
         self.blocklist: BlocklistService | None = None
 
     async def start(self) -> None:
-        """Read the key, load the last good blocklist, recover the outbox. Never raises
+        """Read the key, recover the outbox. Never raises
         for AbuseIPDB itself (it is then off, with the reason in :attr:`problem`)."""
         settings = self.settings
         try:
@@ -104,7 +104,6 @@ class AbuseIPDB:
                 clock=self._clock,
                 log=self._log,
             )
-            await self.blocklist.start()
 
     def protected(self) -> Sequence[Network]:
         """What the blocklist never blocks (loopback, ignoreip, our addresses, allowed)."""
@@ -114,10 +113,17 @@ class AbuseIPDB:
         """The loops to run as tasks, named."""
         out: list[tuple[str, Coroutine[Any, Any, None]]] = []
         if self.blocklist is not None:
-            out.append(("abuseipdb-blocklist", self.blocklist.run()))
+            out.append(("abuseipdb-blocklist", self._blocklist_loop(self.blocklist)))
         if self.reporter is not None and self.settings.report_on:
             out.append(("abuseipdb-reports", self.reporter.run()))
         return out
+
+    @staticmethod
+    async def _blocklist_loop(blocklist: BlocklistService) -> None:
+        """The last good list into the firewall (≈2 s for 500,000 addresses, so not on
+        the agent's start-up path: the logs are followed meanwhile), then the downloads."""
+        await blocklist.start()
+        await blocklist.run()
 
     def enqueue(self, bans: Sequence[Ban], reason: str) -> None:
         """New bans (never restored ones) for the reporter, which picks what may go."""

@@ -260,7 +260,7 @@ class Agent:
         self.firewall = firewall
 
     async def _start_abuse(self) -> None:
-        """AbuseIPDB (when enabled): the last good blocklist in the firewall, the outbox."""
+        """AbuseIPDB (when enabled): the key, the outbox (the blocklist loads in its task)."""
         if not self.config.abuseipdb.enabled:
             return
         assert self.firewall is not None
