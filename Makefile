@@ -11,9 +11,11 @@ REMPART  := $(VENV)/bin/rempart
 # Debian packages the test suite drives for real: journal files (systemd-journal-remote), nftables
 # in network namespaces (nftables, libnftables1, iproute2), a real sshd attacked end to end
 # (openssh-server, openssh-client, sshpass, netcat-openbsd); curl for the blocklist benchmark's
-# cron-script way.
+# cron-script way; Debian's Munin (node, core plugins, master, rrdtool) as the protocol's real peers,
+# MariaDB for its probe, openssl for test certificates.
 TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 curl \
-	openssh-server openssh-client sshpass netcat-openbsd
+	openssh-server openssh-client sshpass netcat-openbsd \
+	munin-node munin-plugins-core munin rrdtool mariadb-server openssl
 
 .PHONY: run demo test lint typecheck layers docs docs-check bench venv clean help
 

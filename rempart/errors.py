@@ -11,6 +11,8 @@
     ├── FirewallError                 nftables is missing, refused a change, or cannot be read
     ├── ControlError                  the agent cannot be reached, or refused a command
     ├── AbuseIPDBError                AbuseIPDB cannot be used (no key, refused key, bad answer)
+    ├── ProbeError                    a metric probe cannot collect (a failed collection, no crash)
+    ├── MuninError                    the munin-node server or a Munin plugin cannot be used
     └── UsageError                    the command line asks for something impossible
 
 Every error carries a message key and parameters (see :mod:`rempart.i18n`) so the
@@ -30,6 +32,8 @@ __all__ = [
     "ControlError",
     "FilterError",
     "FirewallError",
+    "MuninError",
+    "ProbeError",
     "RempartError",
     "SourceError",
     "StateError",
@@ -105,3 +109,15 @@ class AbuseIPDBError(RempartError):
     """AbuseIPDB cannot be used: no key, a key refused, an answer that makes no sense."""
 
     key = "abuseipdb.failed"
+
+
+class ProbeError(RempartError):
+    """A metric probe cannot collect: the caller records a failed collection and goes on."""
+
+    key = "probe.failed"
+
+
+class MuninError(RempartError):
+    """The munin-node server cannot listen, or a Munin plugin directory cannot be used."""
+
+    key = "munin.failed"

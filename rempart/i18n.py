@@ -490,6 +490,42 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "[abuseipdb.report] categories, par ex. categories = {{ sshd = [18, 22] }}, puis "
         "redémarrez l'agent",
     ),
+    "probe.failed": (
+        "probe {probe} failed: {reason}",
+        "la sonde {probe} a échoué : {reason}",
+    ),
+    "munin.failed": (
+        "munin-node service: {reason}",
+        "service munin-node : {reason}",
+    ),
+    #
+    #
+    #
+    # --- probes: system (cpu, memory, disk, network...) ---
+    #
+    #
+    #
+    # --- probes: containers and services ---
+    #
+    #
+    #
+    # --- probes: applications (postfix, sympa, mariadb) ---
+    #
+    #
+    #
+    # --- probes: checks (tls, http) ---
+    #
+    #
+    #
+    # --- munin protocol and node server ---
+    #
+    #
+    #
+    # --- munin plugins (plugin runner) ---
+    #
+    #
+    #
+    # --- metrics in the agent (config, probe service, prometheus, cli) ---
 }
 
 

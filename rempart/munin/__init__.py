@@ -1,0 +1,1 @@
+"""The munin-node protocol as pure code: commands, replies, names, ranges (no sockets)."""
