@@ -35,23 +35,28 @@ def by_graph(series: tuple[Series, ...]) -> dict[str, dict[str, float | None]]:
 
 def test_cpu() -> None:
     times = parse_stat("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 1 1 1 1\ncpu1 x\nintr 5\n")
-    assert times.ncpu == 2 and times.jiffies["guest"] == 9 and "guest_nice" not in times.jiffies
+    assert times.ncpu == 2
+    assert times.jiffies["guest"] == 9
+    assert "guest_nice" not in times.jiffies
     (series,) = CpuProbe(root=FIX / "cpu").collect()
     assert dict(series.values) == {
         "user": 951876, "nice": 0, "system": 110560, "idle": 1480072, "iowait": 7489,
         "irq": 0, "softirq": 1365, "steal": 2627, "guest": 0,
     }  # fmt: skip
     graph = series.graph
-    assert graph.name == "cpu" and graph.args.endswith("--upper-limit 200")
+    assert graph.name == "cpu"
+    assert graph.args.endswith("--upper-limit 200")
     assert [f.name for f in graph.fields][:3] == ["system", "user", "nice"]
     assert all(f.type == "DERIVE" and f.min == 0 for f in graph.fields)
 
 
 def test_load_and_uptime() -> None:
     assert parse_loadavg("0.52 0.95 0.89 1/111 8811") == (0.52, 0.95, 0.89)
-    assert parse_loadavg("nan 1 2") is None and parse_loadavg("") is None
+    assert parse_loadavg("nan 1 2") is None
+    assert parse_loadavg("") is None
     assert by_graph(LoadProbe(root=FIX / "load").collect()) == {"load": {"load": 0.95}}
-    assert parse_uptime("12814.79 14800.72") == 12814.79 and parse_uptime("-1") is None
+    assert parse_uptime("12814.79 14800.72") == 12814.79
+    assert parse_uptime("-1") is None
     assert by_graph(UptimeProbe(root=FIX / "uptime").collect()) == {"uptime": {"uptime": 0.15}}
 
 
@@ -62,8 +67,10 @@ def test_memory_like_munin() -> None:
     values = by_graph(MemoryProbe(root=FIX / "memory").collect())["memory"]
     kb = 1024
     assert values["apps"] == (24684096 - 23085276 - 26652 - 1069612 - 281804 - 2704 - 784) * kb
-    assert values["cached"] == (1069612 - 8788) * kb and values["swap"] == 0
-    assert values["free"] == 23085276 * kb and values["slab"] == 281804 * kb
+    assert values["cached"] == (1069612 - 8788) * kb
+    assert values["swap"] == 0
+    assert values["free"] == 23085276 * kb
+    assert values["slab"] == 281804 * kb
     (series,) = MemoryProbe(root=FIX / "memory").collect()
     assert series.graph.order[:3] == ("apps", "page_tables", "per_cpu")
     assert series.graph.args == f"--base 1024 -l 0 --upper-limit {24684096 * kb}"
@@ -89,13 +96,15 @@ def test_psi(tmp_path: Path) -> None:
         "psi_io": {"some": 66897359, "full": 55187056},
     }
     (cpu, *_) = PsiProbe(root=FIX / "psi").collect()
-    assert cpu.graph.fields[0].cdef == "some,10000,/" and cpu.graph.fields[0].type == "DERIVE"
+    assert cpu.graph.fields[0].cdef == "some,10000,/"
+    assert cpu.graph.fields[0].type == "DERIVE"
     assert PsiProbe(root=tmp_path).collect() == ()
 
 
 def test_diskstats_whole_disks_only() -> None:
     disks = parse_diskstats((FIX / "diskstats/proc/diskstats").read_text())
-    assert disks["vda1"].reads == 1000 and disks["vda"].io_ms == 122716
+    assert disks["vda1"].reads == 1000
+    assert disks["vda"].io_ms == 122716
     probe = DiskstatsProbe(root=FIX / "diskstats")
     first = by_graph(probe.collect())
     assert first == {
@@ -128,9 +137,11 @@ def test_df_fields_like_munin() -> None:
         "_dev_vda": 100 * 250 / (250 + 700), "_dev_vdb1": 0.0, "_dev_vdc": 100 * 3000 / 4000
     }  # fmt: skip
     assert values["df_inode"] == {"_dev_vda": 100 * 10 / (10 + 90), "_dev_vdb1": 0.0}
-    assert values["df_abs"]["_dev_vda"] == 250 and values["df_abs"]["_dev_vda_size"] == 1000
+    assert values["df_abs"]["_dev_vda"] == 250
+    assert values["df_abs"]["_dev_vda_size"] == 1000
     df = series[0].graph
-    assert [(f.label, f.warning, f.critical) for f in df.fields][0] == ("/", "92", "98")
+    first = df.fields[0]
+    assert (first.label, first.warning, first.critical) == ("/", "92", "98")
     assert config_lines(df)[:2] == ["graph_title Disk usage in percent",
                                     "graph_args --upper-limit 100 -l 0"]  # fmt: skip
     excluded = DfProbe(root=FIX / "df", statvfs=statvfs, exclude=("/srv/*", "/var/*")).collect()
@@ -140,13 +151,17 @@ def test_df_fields_like_munin() -> None:
 def test_network_fixture() -> None:
     counters = parse_net_dev((FIX / "network/proc/net/dev").read_text())
     assert counters["eth1"] == NetCounters(1000000, 2000, 3, 4, 5000000, 6000, 7, 8, 9)
-    assert parse_speed("-1") is None and parse_speed(None) is None and parse_speed("1000") == 1e9
-    assert capacity_for("eth3", {"eth*": 1e8}, 1e9) == 1e8 and capacity_for("x", {}, None) is None
+    assert parse_speed("-1") is None
+    assert parse_speed(None) is None
+    assert parse_speed("1000") == 1e9
+    assert capacity_for("eth3", {"eth*": 1e8}, 1e9) == 1e8
+    assert capacity_for("x", {}, None) is None
     now = [100.0]
     probe = NetworkProbe(root=FIX / "network", capacity={"docker*": 1e8}, clock=lambda: now[0])
     series = probe.collect()
     names = [s.graph.name for s in series]
-    assert "if_lo" not in names and not any("vethab12" in n for n in names)  # excluded, veth
+    assert "if_lo" not in names
+    assert not any("vethab12" in n for n in names)
     assert [n for n in names if n.startswith("if_util")] == ["if_util_eth1", "if_util_docker0"]
     values = by_graph(series)
     assert values["if_eth1"] == {"down": 1000000, "up": 5000000}
@@ -157,9 +172,13 @@ def test_network_fixture() -> None:
     assert values["if_util_eth1"] == {"down": None, "up": None}
     graphs = {s.graph.name: s.graph for s in series}
     eth0_up = graphs["if_eth0"].field("up")
-    assert eth0_up is not None and eth0_up.max is None and "capacity" in (eth0_up.info or "")
+    assert eth0_up is not None
+    assert eth0_up.max is None
+    assert "capacity" in (eth0_up.info or "")
     eth1_up = graphs["if_eth1"].field("up")
-    assert eth1_up is not None and eth1_up.max == 1e9 and eth1_up.cdef == "up,8,*"
+    assert eth1_up is not None
+    assert eth1_up.max == 1e9
+    assert eth1_up.cdef == "up,8,*"
     now[0] = 110.0
     assert by_graph(probe.collect())["if_util_eth1"] == {"down": 0.0, "up": 0.0}
     old, new = NetCounters(0, 0, 0, 0, 0, 0, 0, 0, 0), NetCounters(1250, 0, 0, 0, 0, 0, 0, 0, 0)
@@ -182,5 +201,5 @@ def test_processes() -> None:
     "probe", [CpuProbe, LoadProbe, MemoryProbe, SwapProbe, UptimeProbe, DiskstatsProbe]
 )
 def test_missing_file_is_an_oserror(probe: type, tmp_path: Path) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(FileNotFoundError):
         probe(root=tmp_path).collect()
