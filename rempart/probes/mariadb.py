@@ -19,6 +19,7 @@ for root on Debian).
 from __future__ import annotations
 
 import math
+import socket as _socket
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -196,11 +197,14 @@ class MariaDBProbe:
             return (up,)
         return (up, _unknown(connections_graph()), _unknown(queries_graph()))
 
-    def _query(self) -> dict[str, float]:
-        if not self._socket.exists():
-            raise _Down(f"socket {self._socket} does not exist (is MariaDB running?)")
+    def _connect(self) -> pymysql.Connection[Any]:
+        # The socket is ours so that it is closed on every failure (PyMySQL leaks the one it
+        # makes when connect() itself fails).
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
-            conn = pymysql.connect(
+            sock.settimeout(self._timeout)
+            sock.connect(str(self._socket))
+            conn: pymysql.Connection[Any] = pymysql.Connection(
                 unix_socket=str(self._socket),
                 user=self._user,
                 password=self._password or "",
@@ -208,9 +212,18 @@ class MariaDBProbe:
                 read_timeout=self._timeout,
                 write_timeout=self._timeout,
                 autocommit=True,
+                defer_connect=True,
             )
-        except pymysql.MySQLError as exc:
+            conn.connect(sock)
+        except (OSError, pymysql.MySQLError) as exc:
+            sock.close()
             raise _Down(_one_line(f"cannot connect through {self._socket}: {exc}")) from exc
+        return conn
+
+    def _query(self) -> dict[str, float]:
+        if not self._socket.exists():
+            raise _Down(f"socket {self._socket} does not exist (is MariaDB running?)")
+        conn = self._connect()
         try:
             with conn.cursor() as cur:
                 cur.execute("SHOW GLOBAL STATUS")

@@ -103,6 +103,8 @@ def _reject(daemon: str, msg: str) -> MailEvent | None:
 
 def parse_mail_line(line: str) -> MailEvent | None:
     """The countable event of one mail log line, or None (pure, never raises)."""
+    if "status=" not in line and "reject: " not in line and "size=" not in line:
+        return None  # most lines (connect, disconnect, client=...): skipped cheaply
     head = _LINE.match(line)
     if head is None:
         return None

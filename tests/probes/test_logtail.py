@@ -49,9 +49,12 @@ def test_starts_at_the_end_then_reads_appended_lines(tmp_path: Path) -> None:
     log = tmp_path / "mail.log"
     log.write_text("old 1\nold 2\n")
     tail, sink = LogTail(log), Lines()
-    assert tail.read(sink) == 0 and sink.take() == []
+    assert tail.read(sink) == 0
+    assert sink.take() == []
     pos = tail.position
-    assert pos is not None and pos.offset == 12 and pos.inode == log.stat().st_ino
+    assert pos is not None
+    assert pos.offset == 12
+    assert pos.inode == log.stat().st_ino
     append(log, "new 1\nnew ")
     tail.read(sink)
     assert sink.take() == ["new 1"]  # the partial line waits
@@ -76,7 +79,9 @@ def test_rotation_finishes_the_old_file_then_reads_the_new_from_its_start(tmp_pa
     tail.read(sink)
     assert sink.take() == ["written after rename", "first in new", "second in new"]
     pos = tail.position
-    assert pos is not None and pos.inode == log.stat().st_ino and pos.offset == log.stat().st_size
+    assert pos is not None
+    assert pos.inode == log.stat().st_ino
+    assert pos.offset == log.stat().st_size
 
 
 def test_truncation_in_place_restarts_at_zero(tmp_path: Path) -> None:
@@ -95,7 +100,8 @@ def test_a_missing_file_is_read_from_its_start_when_it_appears(tmp_path: Path) -
     log = tmp_path / "sympa.log"
     tail, sink = LogTail(log), Lines()
     assert not tail.exists()
-    assert tail.read(sink) == 0 and tail.position is None
+    assert tail.read(sink) == 0
+    assert tail.position is None
     log.write_text("one\ntwo\n")
     assert tail.exists()
     tail.read(sink)
@@ -118,7 +124,8 @@ def test_at_most_max_bytes_per_call_the_rest_next_time(tmp_path: Path) -> None:
         calls += 1
         if not used:
             break
-    assert got == lines and calls >= 4
+    assert got == lines
+    assert calls >= 4
 
 
 def test_a_line_longer_than_a_chunk_is_cut_not_stuck(tmp_path: Path) -> None:
@@ -130,7 +137,8 @@ def test_a_line_longer_than_a_chunk_is_cut_not_stuck(tmp_path: Path) -> None:
     for _ in range(5):
         tail.read(sink)
     got = sink.take()
-    assert "".join(got[:-1]) == "y" * 40 and got[-1] == "short"
+    assert "".join(got[:-1]) == "y" * 40
+    assert got[-1] == "short"
 
 
 def test_close_forgets_the_file(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_synthetic_mail_log_lines() -> None:
             None,
         ),
         (  # a sender address holding a fake size: the real (last) size wins
-            "Jan 10 10:00:03 vm postfix/qmgr[900]: 4ABC123DEF: from=<\"a>, size=999999,"
+            'Jan 10 10:00:03 vm postfix/qmgr[900]: 4ABC123DEF: from=<"a>, size=999999,'
             ' nrcpt=1 (x"@example.org>, size=4096, nrcpt=2 (queue active)',
             MailEvent("size", "4ABC123DEF", size=4096),
         ),
@@ -162,7 +162,8 @@ def test_queue_sizes_are_bounded() -> None:
         counters.add(MailEvent("size", qid, size=size))
     for qid in ("AAAAA1", "AAAAA2", "AAAAA3"):
         counters.add(MailEvent("sent", qid))
-    assert counters.volume == 50 and counters.delivered == 3  # AAAAA1 was forgotten
+    assert counters.volume == 50
+    assert counters.delivered == 3
 
 
 @pytest.fixture
@@ -178,7 +179,9 @@ def values(series: tuple[Series, ...]) -> dict[str, dict[str, float | None]]:
 
 def test_collect_on_the_fixture_tree(tree: Path) -> None:
     probe = PostfixProbe(root=tree)
-    assert isinstance(probe, Probe) and probe.name == "postfix" and not probe.background
+    assert isinstance(probe, Probe)
+    assert probe.name == "postfix"
+    assert not probe.background
     first = values(probe.collect())
     queue = {"active": 1, "deferred": 3, "maildrop": 0, "incoming": 0, "corrupt": 1, "hold": 1}
     assert first == {

@@ -74,7 +74,9 @@ def values(series: tuple[Series, ...]) -> dict[str, dict[str, float | None]]:
 def test_collect_on_the_fixture_tree(tree: Path) -> None:
     (tree / "var/spool/sympa/outgoing").mkdir()
     probe = SympaProbe(root=tree)
-    assert isinstance(probe, Probe) and probe.name == "sympa" and not probe.background
+    assert isinstance(probe, Probe)
+    assert probe.name == "sympa"
+    assert not probe.background
     series = probe.collect()
     assert values(series) == {
         "sympa_lists": {"total": 4, "main": 1, "lists_example_org": 2, "other_example_net": 1},
@@ -95,7 +97,8 @@ def test_collect_on_the_fixture_tree(tree: Path) -> None:
         "bounced_addresses": 2,
     }
     messages = next(s.graph for s in probe.collect() if s.graph.name == "sympa_messages")
-    assert messages.period == "minute" and all(f.type == "DERIVE" for f in messages.fields)
+    assert messages.period == "minute"
+    assert all(f.type == "DERIVE" for f in messages.fields)
 
 
 def test_nothing_there_gives_no_series(tmp_path: Path) -> None:
