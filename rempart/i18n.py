@@ -510,6 +510,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- probes: applications (postfix, sympa, mariadb) ---
+    "probe.apps.unreadable": (
+        "probe {probe} cannot read {path}: {reason}. Fix: run the agent as root (the mail "
+        "spools and logs belong to their daemons), or switch the probe off with [metrics] "
+        'disabled = ["{probe}"]',
+        "la sonde {probe} ne peut pas lire {path} : {reason}. Correction : lancez l'agent en "
+        "root (les files et journaux de messagerie appartiennent à leurs démons), ou coupez la "
+        'sonde avec [metrics] disabled = ["{probe}"]',
+    ),
     #
     #
     #
