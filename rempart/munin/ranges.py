@@ -53,7 +53,10 @@ class Range:
 
     def __str__(self) -> str:
         def side(v: float | None) -> str:
-            return "" if v is None else (str(int(v)) if v.is_integer() else repr(v))
+            if v is None:
+                return ""
+            v = float(v)
+            return str(int(v)) if v.is_integer() else repr(v)
 
         return f"{side(self.low)}:{side(self.high)}"
 
