@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.integration.munin_transcripts import (  # noqa: E402
+from tests.integration.munin_transcripts import (
     Client,
     ServerThread,
     TranscriptBackend,
