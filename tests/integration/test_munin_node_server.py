@@ -233,7 +233,7 @@ def test_a_session_lasts_at_most_session_timeout() -> None:
             answered += 1
             time.sleep(0.05)
         assert answered > 3
-        assert time.monotonic() - start < 1.5
+        assert time.monotonic() - start < 2.5
 
 
 def _ask(client: Client, command: str) -> bool:
@@ -266,14 +266,14 @@ class TroubledBackend(TranscriptBackend):
 
 def test_a_hanging_or_failing_backend_is_bounded() -> None:
     backend = TroubledBackend()
-    with ServerThread(backend, call_timeout=0.5) as server, Client(server.port) as client:
+    with ServerThread(backend, call_timeout=1.5) as server, Client(server.port) as client:
         client.line()
         start = time.monotonic()
         client.send("fetch hang")
         _served(server.port)  # while the hang goes on
-        assert time.monotonic() - start < 0.4
+        assert time.monotonic() - start < 1.2
         assert client.until_dot() == ["# Timed out"]
-        assert time.monotonic() - start < 2
+        assert 1.4 < time.monotonic() - start < 4
         client.send("fetch boom")
         assert client.until_dot() == ["# Bad exit"]
         backend.plugins_fail = True
