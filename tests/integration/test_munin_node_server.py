@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import os
 import socket
 import time
 from collections.abc import Sequence
@@ -332,11 +331,3 @@ def test_bind_errors_name_the_fix() -> None:
     other = _bind_error("127.0.0.1", 4949, OSError(errno.EMFILE, "Too many open files"))
     assert other.key == "munin.bind_failed"
     assert "Too many open files" in str(other)
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may bind ports below 1024")
-def test_a_low_port_without_privilege_is_a_munin_error() -> None:
-    server = MuninNodeServer(TranscriptBackend(all_bodies()), port=1, log=LOG)
-    with pytest.raises(MuninError) as caught:
-        asyncio.run(server.start())
-    assert caught.value.key == "munin.bind_denied"
