@@ -239,8 +239,7 @@ class HttpProbe:
 
     def _status_graph(self) -> Graph:
         fields = tuple(
-            Field(name=self._fields[s], label=self._labels[s], min=0, max=999)
-            for s in self._sites
+            Field(name=self._fields[s], label=self._labels[s], min=0, max=999) for s in self._sites
         )
         return Graph(
             name="http_status",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from rempart.probes.x509 import Validity, first_certificate, pem_certificates, v
 TLS = Path(__file__).resolve().parent.parent / "fixtures" / "probes" / "tls"
 
 
-def _utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, sec: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, sec, tzinfo=UTC)
 
 
 GOLDEN = {
@@ -108,7 +109,7 @@ def test_time_forms(times: bytes, after: datetime) -> None:
     ],
 )
 def test_bad_times(times: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"DER|month|year"):
         validity(_cert(times))
 
 
@@ -126,11 +127,10 @@ def test_lengths() -> None:
 @settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=600))
 def test_random_bytes_only_raise_value_error(data: bytes) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         validity(data)
+    with contextlib.suppress(ValueError):
         first_certificate(data)
-    except ValueError:
-        pass
 
 
 REAL = [(TLS / name).read_bytes() for name in ("leaf.der",)] + [
@@ -157,8 +157,8 @@ def test_mutated_certificates_only_raise_value_error(der: bytes, data: st.DataOb
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_random_pem_blocks_only_raise_value_error(body: bytes) -> None:
-    text = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(body) + b"-----END CERTIFICATE-----"
-    try:
+    text = (
+        b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(body) + b"-----END CERTIFICATE-----"
+    )
+    with contextlib.suppress(ValueError):
         validity(first_certificate(text))
-    except ValueError:
-        pass
