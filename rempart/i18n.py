@@ -522,6 +522,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- probes: checks (tls, http) ---
+    "probe.tls.unreachable": (
+        "{target}: no certificate read ({reason}). Fix: check that the service answers TLS on "
+        "that port from this machine and that the name resolves, or remove the target from "
+        "[probes.tls] targets",
+        "{target} : aucun certificat lu ({reason}). Correction : vérifiez que le service répond "
+        "en TLS sur ce port depuis cette machine et que le nom se résout, ou retirez la cible "
+        "de [probes.tls] targets",
+    ),
+    "probe.tls.unverified": (
+        "{target}: the certificate does not verify ({reason}). Fix: renew it, or serve the full "
+        "chain from a CA this machine trusts, with this name in the certificate",
+        "{target} : le certificat n'est pas validé ({reason}). Correction : renouvelez-le, ou "
+        "servez la chaîne complète d'une AC reconnue par cette machine, avec ce nom dans le "
+        "certificat",
+    ),
+    "probe.tls.unreadable": (
+        "{target}: no certificate read from the file ({reason}). Fix: point [probes.tls] "
+        "targets at a readable PEM or DER certificate file (the leaf first)",
+        "{target} : aucun certificat lu dans le fichier ({reason}). Correction : indiquez dans "
+        "[probes.tls] targets un fichier de certificat PEM ou DER lisible (le certificat final "
+        "en premier)",
+    ),
+    "probe.tls.bad_target": (
+        "{target}: not a TLS target ({reason}). Fix: write host:port, [IPv6]:port or an "
+        "absolute path in [probes.tls] targets",
+        "{target} : ce n'est pas une cible TLS ({reason}). Correction : écrivez hôte:port, "
+        "[IPv6]:port ou un chemin absolu dans [probes.tls] targets",
+    ),
+    "probe.http.unreachable": (
+        "{site}: no answer ({reason}). Fix: check that the site answers from this machine "
+        "(address, port, certificate), or correct its url in [probes.http] sites",
+        "{site} : pas de réponse ({reason}). Correction : vérifiez que le site répond depuis "
+        "cette machine (adresse, port, certificat), ou corrigez son url dans [probes.http] sites",
+    ),
+    "probe.http.status": (
+        "{site}: answered {status}, expected {expected}. Fix: repair the site, or set the "
+        "codes it should answer in its expect list in [probes.http] sites",
+        "{site} : a répondu {status}, attendu {expected}. Correction : réparez le site, ou "
+        "indiquez les codes qu'il doit renvoyer dans sa liste expect de [probes.http] sites",
+    ),
+    "probe.http.missing": (
+        "{site}: the text {text!r} is not in the first {limit} of the answer. Fix: repair the "
+        "site, or correct its contains in [probes.http] sites",
+        "{site} : le texte {text!r} n'est pas dans le premier {limit} de la réponse. "
+        "Correction : réparez le site, ou corrigez son contains dans [probes.http] sites",
+    ),
     #
     #
     #
