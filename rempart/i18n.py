@@ -524,9 +524,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- munin plugins (plugin runner) ---
     "munin.plugin_dir": (
         "Munin plugin directory {path} cannot be read ({reason}): no plugin will run. "
-        "Fix: create it or set [metrics.munin] plugins to the right directory (\"\" = none).",
+        'Fix: create it or set [metrics.munin] plugins to the right directory ("" = none).',
         "le répertoire de plugins Munin {path} est illisible ({reason}) : aucun plugin ne "
-        "tournera. Correctif : créez-le ou réglez [metrics.munin] plugins (\"\" = aucun).",
+        'tournera. Correctif : créez-le ou réglez [metrics.munin] plugins ("" = aucun).',
     ),
     "munin.plugin_conf": (
         "plugin-conf.d: {problem}; the rest of this file is ignored, as munin-node does. "
