@@ -277,7 +277,10 @@ def test_user_that_does_not_exist_is_left_out(
 
 # -- one run -------------------------------------------------------------------------------
 
-ENV = 'echo "graph_title E"; echo "# a comment line"; env | sort; echo "whoami=$(id -un)"\n'
+ENV = (
+    'echo "graph_title E"; echo "# a comment line"; env | sort; echo "whoami=$(id -un)"\n'
+    'echo "ids=$(id -u) $(id -g) $(id -G)"\n'
+)
 
 
 def test_environment_as_munin_node_builds_it(setup: Setup) -> None:
@@ -313,6 +316,24 @@ def test_environment_as_munin_node_builds_it(setup: Setup) -> None:
     env = dict(line.split("=", 1) for line in cap.lines if "=" in line)
     assert env["MUNIN_CAP_DIRTYCONFIG"] == "1"
     assert env["MUNIN_MASTER_IP"] == "::1"
+
+
+def test_user_switch_without_setpriv(setup: Setup) -> None:
+    if not AS_ROOT:
+        pytest.skip("users are switched only when rempart runs as root")
+    setup.plugin("envtest", ENV)
+    setup.conf_file("x", "[envtest]\ngroup nogroup, (no-such-group-rempart), daemon\n")
+    for setpriv in (True, False):
+        runner = setup.runner()
+        if not setpriv:
+            runner._setpriv = None  # Popen's user=/group=/extra_groups= instead
+        (out,) = run(discover_and_run(runner, ("envtest", "fetch")))
+        assert "whoami=nobody" in out.lines, (setpriv, out)
+        (ids,) = (
+            line.removeprefix("ids=").split() for line in out.lines if line.startswith("ids=")
+        )
+        assert ids[:2] == ["65534", "65534"]  # uid, gid: the first group listed
+        assert set(ids[2:]) == {"65534", "1"}  # supplementary: nogroup and daemon
 
 
 def test_command_wraps_the_plugin(setup: Setup) -> None:
@@ -363,6 +384,9 @@ def test_hang_is_killed_with_its_children(setup: Setup) -> None:
     user = "nobody" if AS_ROOT else None
     pidfile = next((setup.state).glob(f"{user or '*'}/hang.pid"))
     sid = int(pidfile.read_text())
+    deadline = time.monotonic() + 2.0  # SIGKILL is sent; dying takes the kernel a moment
+    while session_members(sid) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert session_members(sid) == []
     assert {s.name: s.last_outcome for s in runner.status()} == {
         "hang": "timed out",
