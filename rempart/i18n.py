@@ -606,6 +606,59 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- munin plugins (plugin runner) ---
+    "munin.plugin_dir": (
+        "Munin plugin directory {path} cannot be read ({reason}): no plugin will run. "
+        'Fix: create it or set [metrics.munin] plugins to the right directory ("" = none).',
+        "le répertoire de plugins Munin {path} est illisible ({reason}) : aucun plugin ne "
+        'tournera. Correctif : créez-le ou réglez [metrics.munin] plugins ("" = aucun).',
+    ),
+    "munin.plugin_conf": (
+        "plugin-conf.d: {problem}; the rest of this file is ignored, as munin-node does. "
+        "Fix: correct that line (keys: user, group, command, host_name, timeout, env.NAME).",
+        "plugin-conf.d : {problem} ; la suite de ce fichier est ignorée, comme le fait "
+        "munin-node. Correctif : corrigez la ligne (clés : user, group, command, host_name, "
+        "timeout, env.NOM).",
+    ),
+    "munin.plugin_conf_unreadable": (
+        "plugin-conf.d file {path} cannot be read ({reason}); it is skipped. "
+        "Fix: check its permissions.",
+        "le fichier plugin-conf.d {path} est illisible ({reason}) ; il est ignoré. "
+        "Correctif : vérifiez ses droits.",
+    ),
+    "munin.plugin_user": (
+        "Munin plugin {plugin} is left out: {reason}. Fix: create that user or group, or set "
+        "another in plugin-conf.d ([{plugin}] user … / group …).",
+        "le plugin Munin {plugin} est écarté : {reason}. Correctif : créez cet utilisateur ou "
+        "ce groupe, ou indiquez-en un autre dans plugin-conf.d ([{plugin}] user … / group …).",
+    ),
+    "munin.plugin_left_out": (
+        "Munin plugin {plugin} is left out: its config run gave {outcome}. "
+        "Fix: try it by hand with munin-run {plugin} config, then restart the agent.",
+        "le plugin Munin {plugin} est écarté : son exécution config a donné {outcome}. "
+        "Correctif : essayez-le à la main avec munin-run {plugin} config, puis redémarrez l'agent.",
+    ),
+    "munin.plugin_failed": (
+        "Munin plugin {plugin} ({action}): {outcome} ({reason}). "
+        "Fix: run munin-run {plugin} {action} to see what it does.",
+        "plugin Munin {plugin} ({action}) : {outcome} ({reason}). "
+        "Correctif : lancez munin-run {plugin} {action} pour voir ce qu'il fait.",
+    ),
+    "munin.plugin_stderr": (
+        "Munin plugin {plugin} wrote on its error output: {text}",
+        "le plugin Munin {plugin} a écrit sur sa sortie d'erreur : {text}",
+    ),
+    "munin.plugin_state_dir": (
+        "state directory {path} for Munin plugins cannot be made ({reason}). "
+        "Fix: check that its parent exists and is writable by rempart.",
+        "le répertoire d'état {path} des plugins Munin ne peut être créé ({reason}). "
+        "Correctif : vérifiez que son parent existe et que rempart peut y écrire.",
+    ),
+    "munin.plugin_ignore": (
+        "ignore pattern {pattern!r} for Munin plugins is not a valid regular expression "
+        "({reason}). Fix: correct it.",
+        "le motif d'exclusion {pattern!r} des plugins Munin n'est pas une expression "
+        "régulière valide ({reason}). Correctif : corrigez-le.",
+    ),
     #
     #
     #
