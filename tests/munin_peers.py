@@ -32,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,7 @@ __all__ = [
     "Command",
     "MuninClient",
     "MuninNode",
+    "NotMerged",
     "Poll",
     "RunningNode",
     "UpdateResult",
@@ -56,10 +58,13 @@ __all__ = [
     "expected_rrds",
     "free_port",
     "full_poll",
+    "link_plugins",
     "munin_update",
     "need_munin",
     "node_pids",
     "parse_values",
+    "rempart_agent_node",
+    "rempart_argv",
     "rrd_last",
     "rrd_names",
     "rrd_path",
@@ -309,10 +314,9 @@ def _node_argv(work: Path, config: Path, plugins_dir: Path) -> list[str]:
     confdir = work / "confdir"
     plugins = confdir / "plugins"
     shutil.rmtree(confdir, ignore_errors=True)
-    plugins.mkdir(parents=True)
+    confdir.mkdir()
     (confdir / "plugin-conf.d").symlink_to(PLUGIN_CONF)
-    for entry in sorted(plugins_dir.iterdir()):
-        (plugins / entry.name).symlink_to(os.path.realpath(entry))
+    link_plugins(plugins_dir, plugins)
     plugstate = work / "plugin-state"
     plugstate.mkdir(exist_ok=True)
     plugstate.chmod(0o755)
@@ -327,6 +331,16 @@ def _node_argv(work: Path, config: Path, plugins_dir: Path) -> list[str]:
         "--config",
         str(config),
     ]
+
+
+def link_plugins(source: Path, target: Path) -> Path:
+    """``target``: a new directory with one link per entry of ``source`` to its real file, so
+    that a plugin run as nobody can be reached (pytest's tmp_path is private to root)."""
+    target.mkdir(parents=True)
+    target.chmod(0o755)
+    for entry in sorted(source.iterdir()):
+        (target / entry.name).symlink_to(os.path.realpath(entry))
+    return target
 
 
 def _read_banner(port: int, timeout: float = 2.0) -> str | None:
@@ -626,3 +640,113 @@ def rrd_names(dbdir: Path, group: str, host: str) -> set[str]:
     """The RRD files of one host, as ``<plugin or graph>-<field>-<t>`` names."""
     prefix = f"{host}-"
     return {p.name[len(prefix) : -len(".rrd")] for p in (dbdir / group).glob(f"{prefix}*.rrd")}
+
+
+# ----------------------------------------------------------------------------- rempart agent
+_REMPART_CONFIG = """\
+# tests/munin_peers.py: the agent with no jails, the firewall dry-run, munin-node on loopback
+[rempart]
+state_dir = "{state}"
+
+[metrics]
+enabled = true
+
+[metrics.munin]
+enabled = true
+listen = ["127.0.0.1"]
+port = {port}
+allow = ["127.0.0.1"]
+host_name = "{host_name}"
+plugins = "{plugins}"
+plugin_conf = "{plugin_conf}"
+plugin_timeout = "10s"
+"""
+
+
+class NotMerged(AssertionError):
+    """This checkout's agent has no munin-node server yet (it refuses ``[metrics]``)."""
+
+
+def rempart_argv(*args: str) -> list[str]:
+    """``.venv/bin/rempart ARGS`` (the script next to this interpreter, else the checkout's)."""
+    for script in (
+        Path(sys.executable).with_name("rempart"),
+        Path(__file__).resolve().parent.parent / ".venv" / "bin" / "rempart",
+    ):
+        if script.exists():
+            return [str(script), *args]
+    return [sys.executable, "-m", "rempart", *args]
+
+
+@contextlib.contextmanager
+def rempart_agent_node(
+    tmp_path: Path,
+    *,
+    plugins_dir: Path | None = None,
+    plugin_conf: Path = PLUGIN_CONF,
+    host_name: str = "rempart-test",
+    extra_toml: str = "",
+    log_level: str = "info",
+    timeout: float = 60.0,
+) -> Iterator[RunningNode]:
+    """``rempart agent`` serving the munin-node protocol on 127.0.0.1 on a free port: no jails,
+    ``--firewall dry-run``, state and control socket in a private directory; ``plugins_dir``
+    (Munin plugins the agent runs) is linked into a directory nobody can reach. Yields once
+    the banner is served (:class:`NotMerged` when the agent refuses ``[metrics]``)."""
+    work = Path(tempfile.mkdtemp(prefix="rempart-agent-"))
+    work.chmod(0o755)
+    try:
+        plugins = link_plugins(plugins_dir, work / "plugins") if plugins_dir else None
+        port = free_port()
+        state = work / "state"
+        config = work / "rempart.toml"
+        text = _REMPART_CONFIG.format(
+            state=state,
+            port=port,
+            host_name=host_name,
+            plugins=plugins or "",
+            plugin_conf=plugin_conf,
+        )
+        config.write_text(text + extra_toml, encoding="utf-8")
+        console = work / "agent.log"
+        argv = rempart_argv(
+            "agent",
+            "--config",
+            str(config),
+            "--firewall",
+            "dry-run",
+            "--socket",
+            str(work / "agent.sock"),
+            "--state-dir",
+            str(state),
+            "--log-level",
+            log_level,
+        )
+        with console.open("ab") as out:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                cwd="/",
+            )
+        try:
+            try:
+                banner = wait_banner(port, process, timeout, "rempart agent", console)
+            except AssertionError as exc:
+                log = console.read_text(errors="replace")
+                if "metrics" in log and ("unknown" in log or "inconnu" in log):
+                    raise NotMerged(
+                        "rempart agent refused the [metrics] table: its munin-node server is "
+                        "not on this checkout yet (issue 5). Fix: run this once it is merged. "
+                        f"Agent output:\n{log}"
+                    ) from exc
+                raise
+            yield RunningNode("127.0.0.1", port, banner, process, config, console, console)
+        finally:
+            stop_group(process)
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.copytree(work, tmp_path / work.name, symlinks=True, dirs_exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
