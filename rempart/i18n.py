@@ -510,6 +510,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- probes: applications (postfix, sympa, mariadb) ---
+    "probe.apps.unreadable": (
+        "probe {probe} cannot read {path}: {reason}. Fix: run the agent as root (the mail "
+        "spools and logs belong to their daemons), or switch the probe off with [metrics] "
+        'disabled = ["{probe}"]',
+        "la sonde {probe} ne peut pas lire {path} : {reason}. Correction : lancez l'agent en "
+        "root (les files et journaux de messagerie appartiennent à leurs démons), ou coupez la "
+        'sonde avec [metrics] disabled = ["{probe}"]',
+    ),
     #
     #
     #
@@ -518,6 +526,36 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- munin protocol and node server ---
+    "munin.bind_in_use": (
+        "munin-node service: cannot listen on {address} port {port}: the port is already in use "
+        "(Debian's munin-node?). Fix: stop the other service (systemctl disable --now "
+        "munin-node) or set [metrics.munin] port to a free port",
+        "service munin-node : écoute impossible sur {address} port {port} : le port est déjà "
+        "utilisé (le munin-node de Debian ?). Correction : arrêtez l'autre service (systemctl "
+        "disable --now munin-node) ou choisissez un port libre dans [metrics.munin] port",
+    ),
+    "munin.bind_denied": (
+        "munin-node service: cannot listen on {address} port {port}: permission denied (a port "
+        "below 1024 needs root or CAP_NET_BIND_SERVICE). Fix: use a port from 1024 up (Munin's "
+        "is 4949) in [metrics.munin] port, or run the agent as root",
+        "service munin-node : écoute impossible sur {address} port {port} : permission refusée "
+        "(un port sous 1024 demande root ou CAP_NET_BIND_SERVICE). Correction : prenez un port "
+        "à partir de 1024 (celui de Munin est 4949) dans [metrics.munin] port, ou lancez "
+        "l'agent en root",
+    ),
+    "munin.bind_address": (
+        "munin-node service: cannot listen on {address} port {port} ({reason}). Fix: list in "
+        "[metrics.munin] listen only addresses this machine has (ip -brief address)",
+        "service munin-node : écoute impossible sur {address} port {port} ({reason}). "
+        "Correction : ne mettez dans [metrics.munin] listen que des adresses de cette machine "
+        "(ip -brief address)",
+    ),
+    "munin.bind_failed": (
+        "munin-node service: cannot listen on {address} port {port} ({reason}). Fix: check "
+        "[metrics.munin] listen and port, then restart the agent",
+        "service munin-node : écoute impossible sur {address} port {port} ({reason}). "
+        "Correction : vérifiez [metrics.munin] listen et port, puis redémarrez l'agent",
+    ),
     #
     #
     #

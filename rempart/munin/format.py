@@ -1,15 +1,33 @@
-"""Graphs and series written as munin-node `config` and `fetch` bodies (pure)."""
+"""Graphs and series written as munin-node `config` and `fetch` bodies (pure).
+
+Checked against the bodies Debian's plugins print (``tests/fixtures/munin/transcripts``):
+a :class:`Graph` built like Munin's ``load``, ``cpu``, ``df``, ``swap`` or ``if_eth0`` gives
+the same lines. The order of the lines differs from some plugins (each plugin has its own);
+the master does not care: it reads attributes by name, and a graph's fields in the order they
+first appear (kept here). The order chosen here is the most common one:
+
+- graph: ``graph_title``, ``graph_order``, ``graph_args``, ``graph_vlabel``, ``graph_scale``,
+  ``graph_category``, ``graph_info``, ``graph_period``, ``graph_total``;
+- field: ``label``, ``type`` (not for GAUGE, the default), ``draw``, ``min``, ``max``,
+  ``graph``, ``negative``, ``cdef``, ``warning``, ``critical``, ``info``.
+
+Values: ``U`` for unknown (None, NaN, infinite), never scientific notation (rrdtool refuses it;
+the master converts it, losing digits), and integers for DERIVE and COUNTER fields (rrdtool
+takes only integers there: the value is truncated).
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 from rempart.metrics.model import Field, Graph, Series
 
 __all__ = ["config_lines", "fetch_lines", "format_number", "one_line"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_INTEGER_TYPES = ("DERIVE", "COUNTER")
 
 
 def one_line(text: str) -> str:
@@ -30,47 +48,48 @@ def format_number(value: float | None) -> str:
     if value.is_integer():
         return str(int(value))
     text = repr(value)
-    return text if "e" not in text else f"{value:.12f}".rstrip("0").rstrip(".")
+    if "e" not in text:
+        return text
+    return format(Decimal(text), "f")  # the shortest repr, written out: 1e-07 -> 0.0000001
 
 
 def _graph_lines(graph: Graph) -> list[str]:
-    out = [f"graph_title {_label(graph.title)}"]
     pairs = (
+        ("graph_title", _label(graph.title)),
+        ("graph_order", " ".join(graph.order)),
         ("graph_args", graph.args),
         ("graph_vlabel", graph.vlabel),
+        ("graph_scale", "" if graph.scale else "no"),
         ("graph_category", graph.category),
         ("graph_info", graph.info),
         ("graph_period", graph.period),
         ("graph_total", graph.total),
     )
-    out += [f"{key} {one_line(value)}" for key, value in pairs if one_line(value)]
-    if graph.order:
-        out.append("graph_order " + " ".join(graph.order))
-    if not graph.scale:
-        out.append("graph_scale no")
-    return out
+    return [f"{key} {one_line(value)}" for key, value in pairs if one_line(value)]
 
 
 def _field_lines(field: Field) -> list[str]:
-    n = field.name
-    out = [f"{n}.label {_label(field.label)}"]
-    if field.type != "GAUGE":
-        out.append(f"{n}.type {field.type}")
-    for attr, number in (("min", field.min), ("max", field.max)):
-        if number is not None:
-            out.append(f"{n}.{attr} {format_number(number)}")
-    texts = (
-        ("warning", field.warning),
-        ("critical", field.critical),
+    def number(value: float | None) -> str | None:
+        return None if value is None else format_number(value)
+
+    pairs = (
+        ("label", _label(field.label)),
+        ("type", None if field.type == "GAUGE" else field.type),
         ("draw", field.draw),
+        ("min", number(field.min)),
+        ("max", number(field.max)),
+        ("graph", None if field.graph else "no"),
         ("negative", field.negative),
         ("cdef", field.cdef),
+        ("warning", field.warning),
+        ("critical", field.critical),
         ("info", field.info),
     )
-    out += [f"{n}.{attr} {one_line(value)}" for attr, value in texts if value]
-    if not field.graph:
-        out.append(f"{n}.graph no")
-    return out
+    return [
+        f"{field.name}.{attr} {one_line(value)}"
+        for attr, value in pairs
+        if value is not None and one_line(value)
+    ]
 
 
 def config_lines(graph: Graph) -> list[str]:
@@ -82,7 +101,12 @@ def config_lines(graph: Graph) -> list[str]:
 
 
 def fetch_lines(series: Series) -> list[str]:
-    """The `fetch` body of ``series``: one ``field.value`` line per field of its graph."""
-    return [
-        f"{f.name}.value {format_number(series.values.get(f.name))}" for f in series.graph.fields
-    ]
+    """The `fetch` body of ``series``: one ``field.value`` line per field of its graph
+    (DERIVE and COUNTER values truncated to integers)."""
+    return [f"{f.name}.value {_value(f, series.values.get(f.name))}" for f in series.graph.fields]
+
+
+def _value(field: Field, value: float | None) -> str:
+    if value is not None and field.type in _INTEGER_TYPES and math.isfinite(value):
+        value = float(math.trunc(value))
+    return format_number(value)
