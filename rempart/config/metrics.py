@@ -259,9 +259,10 @@ def parse_rate(value: object) -> float:
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    """``"127.0.0.1:9749"``, ``"[::1]:9749"`` or ``":9749"`` (every address) as (host, port)."""
+    """``"127.0.0.1:9749"``, ``"[::1]:9749"`` or ``":9749"`` (every address) as (host, port);
+    port 0 picks a free port (tests)."""
     host, sep, port_text = value.rpartition(":")
-    if not sep or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not sep or not port_text.isdigit() or not 0 <= int(port_text) < 65536:
         raise ValueError(f"{value[:60]!r} is not ADDRESS:PORT")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
