@@ -105,8 +105,6 @@ class AgentNode:
 
     async def _builtin(self, name: str) -> tuple[Graph, Series | None] | None:
         if name not in self.probes.graphs():
-            if self.plugin_source is not None and name in {p.name for p in self._external()}:
-                return None
             await self.probes.collect()  # no-op while fresh; finds graphs of a new entity
         return await self.probes.series(name)
 
