@@ -12,7 +12,7 @@ from rempart.errors import ProbeError
 from rempart.metrics.model import Field, Graph, Series
 from rempart.probes.base import read_text
 
-__all__ = ["LoadFileProbe", "SMALL_ROOT"]
+__all__ = ["SMALL_ROOT", "LoadFileProbe"]
 
 SMALL_ROOT = Path(__file__).resolve().parent / "fixtures" / "probes" / "small"
 

@@ -68,7 +68,8 @@ def test_agent_node_serves_builtin_graphs_then_plugins(caplog: pytest.LogCapture
             "graph_args --base 1000 -l 0",
             "graph_vlabel load",
         )
-        assert "load.warning 8" in config.lines and "load.value 1.22" not in config.lines
+        assert "load.warning 8" in config.lines
+        assert "load.value 1.22" not in config.lines
         dirty = await node.config("load", dirtyconfig=True, peer="127.0.0.1")
         assert dirty.lines[-1] == "load.value 1.22"
         assert [p.name for p in await node.plugins()] == ["load", "uptime"]  # built-in wins
@@ -104,10 +105,12 @@ def test_rempart_probe_graphs_the_agent_figures() -> None:
     bans = series["rempart_bans"]
     assert dict(bans.values) == {"postfix_sasl": 0.0, "sshd": 3.0}
     sshd = bans.graph.field("sshd")
-    assert sshd is not None and sshd.type == "DERIVE" and sshd.cdef == "sshd,86400,*"
+    assert sshd is not None
+    assert sshd.type == "DERIVE"
+    assert sshd.cdef == "sshd,86400,*"
     assert dict(series["rempart_blocklist"].values) == {"v4": 9000, "v6": 120}
     assert dict(series["rempart_active_bans"].values)["sshd"] == 2.0
-    assert RempartProbe(lambda: AgentMetrics()).collect() == ()
+    assert RempartProbe(AgentMetrics).collect() == ()
 
 
 ANSWER = {
@@ -171,17 +174,26 @@ def test_probes_table_in_english_and_french() -> None:
         "error",
     ]
     assert lines[1].split() == ["cpu", "on", "on", "demand", "1", "9", "0.4", "yes", "-"]
-    assert "every 1h" in lines[2] and "5000.0" in lines[2] and "\\x1b[31m" in lines[2]
+    assert "every 1h" in lines[2]
+    assert "5000.0" in lines[2]
+    assert "\\x1b[31m" in lines[2]
     assert "\x1b" not in text
     assert lines[3].split()[:3] == ["psi", "off", "-"]
     assert "(rempart: only in the running agent)" in text
-    assert "Munin plugins:" in text and "if_eth0" in text and "30.0" in text
-    assert "munin-node: listening on 4949" in text and "Prometheus: off" in text
+    assert "Munin plugins:" in text
+    assert "if_eth0" in text
+    assert "30.0" in text
+    assert "munin-node: listening on 4949" in text
+    assert "Prometheus: off" in text
     fr = io.StringIO()
     print_probes(ANSWER, "fr", fr)
     text = fr.getvalue()
-    assert "sonde" in text and "à la demande" in text and "toutes les 1h" in text
-    assert "0,4" in text and "Greffons Munin" in text and "Désactiver une sonde" in text
+    assert "sonde" in text
+    assert "à la demande" in text
+    assert "toutes les 1h" in text
+    assert "0,4" in text
+    assert "Greffons Munin" in text
+    assert "Désactiver une sonde" in text
     off = io.StringIO()
     print_probes({"enabled": False}, "fr", off)
     assert "désactivées" in off.getvalue()
@@ -209,13 +221,15 @@ password = "file:{secret}"
     assert probe_options(m, "network") == {"capacity": {"eth0": 1e9}}
     assert probe_options(m, "containers") == {"docker_socket": None}
     assert probe_options(m, "mariadb") == {"password": "p4ss"}
-    assert probe_options(m, "df") == {} and probe_options(m, "cpu") == {}
+    assert probe_options(m, "df") == {}
+    assert probe_options(m, "cpu") == {}
     secret.unlink()
     with pytest.raises(Exception, match="mariadb"):
         probe_options(m, "mariadb")
     extra = [LoadFileProbe(name="rempart"), LoadFileProbe(name="cpu")]
     names = [p.name for p in build_probes(config, extra=extra, log=LOG)]
-    assert "rempart" in names and "cpu" not in names
+    assert "rempart" in names
+    assert "cpu" not in names
 
 
 # ------------------------------------------------------------------ the running agent
@@ -248,9 +262,11 @@ def test_agent_with_metrics_on(tmp_path: Path, capsys: pytest.CaptureFixture[str
             agent.metrics.jails["sshd"].failures = 4
             answer = await AgentControl(agent).probes_status()
             own = next(p for p in answer["probes"] if p["name"] == "rempart")
-            assert own["has_data"] and "rempart_bans" in own["graphs"]
+            assert own["has_data"]
+            assert "rempart_bans" in own["graphs"]
             assert answer["services"]["prometheus"]["listening"]
-            assert agent.probes is not None and agent.probes.prometheus is not None
+            assert agent.probes is not None
+            assert agent.probes.prometheus is not None
             port = agent.probes.prometheus.port
             async with httpx.AsyncClient(timeout=5) as client:
                 scraped = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
@@ -264,4 +280,5 @@ def test_agent_with_metrics_on(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
     asyncio.run(scenario())
     out = capsys.readouterr().out
-    assert out.startswith("probe ") and "\nrempart " in out
+    assert out.startswith("probe ")
+    assert "\nrempart " in out

@@ -89,46 +89,65 @@ def _build(text: str) -> Config:
 
 def test_defaults() -> None:
     m = _build(default_config_text()).metrics
-    assert m.enabled and m.disabled == frozenset() and m.fresh == 5.0
-    assert m.munin.listen == ("127.0.0.1",) and m.munin.port == 4949
+    assert m.enabled
+    assert m.disabled == frozenset()
+    assert m.fresh == 5.0
+    assert m.munin.listen == ("127.0.0.1",)
+    assert m.munin.port == 4949
     assert m.munin.allow == (parse_network("127.0.0.1"), parse_network("::1"))
-    assert m.munin.plugins is None and m.munin.plugin_conf == Path("/etc/munin/plugin-conf.d")
-    assert m.munin.plugin_user == "nobody" and m.munin.plugin_timeout == 10.0
-    assert not m.prometheus.enabled and (m.prometheus.host, m.prometheus.port) == (
+    assert m.munin.plugins is None
+    assert m.munin.plugin_conf == Path("/etc/munin/plugin-conf.d")
+    assert m.munin.plugin_user == "nobody"
+    assert m.munin.plugin_timeout == 10.0
+    assert not m.prometheus.enabled
+    assert (m.prometheus.host, m.prometheus.port) == (
         "127.0.0.1",
         9749,
     )
-    assert m.probes.df.exclude_types is None and m.probes.mariadb.password is None
+    assert m.probes.df.exclude_types is None
+    assert m.probes.mariadb.password is None
     assert m.probe_on("cpu")
 
 
 def test_every_key() -> None:
     m = _build(FULL).metrics
-    assert m.disabled == {"psi", "processes"} and m.fresh == 10.0 and not m.probe_on("psi")
+    assert m.disabled == {"psi", "processes"}
+    assert m.fresh == 10.0
+    assert not m.probe_on("psi")
     mu = m.munin
-    assert mu.listen == ("127.0.0.1", "::1") and mu.port == 4950
+    assert mu.listen == ("127.0.0.1", "::1")
+    assert mu.port == 4950
     assert mu.allow[1] == parse_network("192.0.2.0/24")
-    assert mu.host_name == "web1.example.org" and mu.plugins == Path("/etc/munin/plugins")
-    assert mu.plugin_conf is None and mu.plugin_timeout == 20.0 and mu.plugin_user is None
+    assert mu.host_name == "web1.example.org"
+    assert mu.plugins == Path("/etc/munin/plugins")
+    assert mu.plugin_conf is None
+    assert mu.plugin_timeout == 20.0
+    assert mu.plugin_user is None
     assert (m.prometheus.enabled, m.prometheus.host, m.prometheus.port) == (True, "::1", 9100)
     p = m.probes
-    assert p.df.exclude_types == ("tmpfs",) and p.df.exclude == ("/snap/*",)
+    assert p.df.exclude_types == ("tmpfs",)
+    assert p.df.exclude == ("/snap/*",)
     assert p.diskstats.exclude == ("loop*",)
     assert dict(p.network.capacity) == {"eth0": 1e9, "ens*": 1e8, "lo": 1000.0}
     assert p.network.exclude == ("lo", "docker0")
-    assert p.containers.docker_socket == "" and p.containers.lxc_path == Path("/srv/lxc")
+    assert p.containers.docker_socket == ""
+    assert p.containers.lxc_path == Path("/srv/lxc")
     assert p.containers.podman_socket == "/run/user/1000/podman/podman.sock"
     assert p.containers.expected == ("wordpress", "spip")
     assert dict(p.services.processes) == {"mariadb": "mariadbd"}
-    assert p.services.tcp["web"] == "[::1]:443" and p.services.units["postfix"] == "postfix.service"
-    assert p.postfix.log == Path("/var/log/mail.log") and p.sympa.spool == Path("/var/spool/sympa")
+    assert p.services.tcp["web"] == "[::1]:443"
+    assert p.services.units["postfix"] == "postfix.service"
+    assert p.postfix.log == Path("/var/log/mail.log")
+    assert p.sympa.spool == Path("/var/spool/sympa")
     assert p.mariadb.password == SecretRef("file", "/etc/rempart/mariadb.pass")
     assert (p.mariadb.user, p.mariadb.timeout) == ("rempart", 3.0)
     assert p.tls.targets == ("example.org:443", "/etc/ssl/certs/site.pem")
     assert (p.tls.warning_days, p.tls.critical_days, p.tls.interval) == (30, 10, 7200)
     assert (p.http.timeout, p.http.interval) == (5.0, 30.0)
-    assert p.http.sites[0].expect == (200, 301) and p.http.sites[0].contains == "Welcome"
-    assert p.http.sites[1].name == "" and p.http.sites[1].expect == ()
+    assert p.http.sites[0].expect == (200, 301)
+    assert p.http.sites[0].contains == "Welcome"
+    assert p.http.sites[1].name == ""
+    assert p.http.sites[1].expect == ()
 
 
 @pytest.mark.parametrize(
@@ -169,7 +188,8 @@ def test_errors_name_the_file_the_key_and_the_fix(text: str, key: str, words: st
         _build(text)
     message = caught.value.render("en")
     assert message.startswith(f"/etc/rempart/rempart.toml: {key}: ")
-    assert words in message and "Fix: " in message
+    assert words in message
+    assert "Fix: " in message
     assert "Correction : " in caught.value.render("fr")
 
 
@@ -198,7 +218,7 @@ def test_rates(text: object, bits: float) -> None:
 
 @pytest.mark.parametrize("text", ["", "0", "-1G", "1GB", "G", True, "1 Gibit"])
 def test_bad_rates(text: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"rate|capacity"):
         parse_rate(text)
 
 
@@ -214,7 +234,19 @@ def test_every_documented_key_is_accepted_and_every_accepted_key_documented() ->
         assert documented == set(keys), probe
     for table in ("metrics", "metrics.munin", "metrics.prometheus", "probes.http.sites[]"):
         for spec in KEYS[table]:
-            assert spec.help_en and spec.help_fr and spec.example
+            assert spec.help_en
+            assert spec.help_fr
+            assert spec.example
     # every documented key of the FULL example exists in the file above
     for spec in KEYS["metrics.munin"]:
         assert f"\n{spec.name} = " in FULL
+
+
+def test_the_commented_example_of_the_default_configuration_is_valid() -> None:
+    text = default_config_text()
+    head, example = text[: text.index("# Metrics:")], text[text.index("# [metrics]") :]
+    lines = [line[2:] for line in example.splitlines() if line.startswith("# ")]
+    metrics = _build(head + "\n".join(lines)).metrics
+    assert metrics.disabled == {"psi", "processes"}
+    assert metrics.prometheus.enabled
+    assert metrics.munin.plugins == Path("/etc/munin/plugins")

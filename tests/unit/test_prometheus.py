@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rempart.errors import MuninError
 from rempart.metrics.model import Collection, Field, Graph, Series
 from rempart.metrics.prometheus import CONTENT_TYPE, render
 from rempart.services.agent_metrics import AgentMetrics, JailCounters
@@ -45,7 +46,8 @@ def parse(text: str) -> dict[str, dict[str, object]]:
             families[m.group(1)] = {"help": m.group(2), "samples": {}}
             current = m.group(1)
         elif m := _TYPE.fullmatch(line):
-            assert m.group(1) == current and "type" not in families[current]
+            assert m.group(1) == current
+            assert "type" not in families[current]
             families[current]["type"] = m.group(2)
         elif m := _SAMPLE.fullmatch(line):
             assert m.group(1) == current, f"sample outside its family: {line}"
@@ -174,10 +176,12 @@ def test_endpoint_serves_metrics_and_refuses_the_rest(
         assert "rempart_load" in parse(answer.text)
         assert client.get(base + "/metrics?x=1").status_code == 200
         head = client.head(base + "/metrics")
-        assert head.status_code == 200 and head.content == b""
+        assert head.status_code == 200
+        assert head.content == b""
         assert client.get(base + "/").status_code == 404
         refused = client.post(base + "/metrics", content=b"x")
-        assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD"
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET, HEAD"
     assert _raw(srv.port, b"garbage\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     assert _raw(srv.port, b"GET /metrics HTTP/1.1\r\n" + b"X: y\r\n" * 200 + b"\r\n").startswith(
         b"HTTP/1.1 400 "
@@ -210,8 +214,8 @@ def test_a_port_in_use_is_a_clear_error() -> None:
             srv = PrometheusServer(
                 lambda: asyncio.sleep(0, ""), port=taken.getsockname()[1], log=LOG
             )
-            with pytest.raises(Exception) as caught:
+            with pytest.raises(MuninError) as caught:
                 await srv.start()
-        assert "[metrics.prometheus] listen" in caught.value.render("en")  # type: ignore[attr-defined]
+        assert "[metrics.prometheus] listen" in caught.value.render("en")
 
     asyncio.run(main())
