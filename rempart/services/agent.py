@@ -223,8 +223,8 @@ class Agent:
             await self._start_abuse()
             server = await self._start_control()
             try:
+                self._start_tasks()  # following the logs first: banning never waits on metrics
                 await self._start_metrics()
-                self._start_tasks()
                 self.log.info(
                     "rempart %s agent started: %d jail(s), %d source(s), firewall %s",
                     __version__,
