@@ -663,6 +663,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- metrics in the agent (config, probe service, prometheus, cli) ---
+    "metrics.prometheus_bind": (
+        "Prometheus endpoint: cannot listen on {address} ({reason}). Fix: choose a free "
+        "address and port in [metrics.prometheus] listen, or set enabled = false",
+        "point d'accès Prometheus : écoute impossible sur {address} ({reason}). Correction : "
+        "choisissez une adresse et un port libres dans [metrics.prometheus] listen, ou mettez "
+        "enabled = false",
+    ),
 }
 
 

@@ -81,12 +81,21 @@ def _cmd_version(args: argparse.Namespace, lang: str) -> int:
 
 
 def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser], str], None]]:
-    from rempart.cli import abuseipdb_cmd, agent_cmd, config_cmd, control_cmd, filters, replay
+    from rempart.cli import (
+        abuseipdb_cmd,
+        agent_cmd,
+        config_cmd,
+        control_cmd,
+        filters,
+        probes_cmd,
+        replay,
+    )
 
     return [
         agent_cmd.register,
         control_cmd.register,
         abuseipdb_cmd.register,
+        probes_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,

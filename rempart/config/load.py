@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from rempart.addresses import Network, parse_network
 from rempart.config.abuseipdb import build_abuseipdb
 from rempart.config.durations import parse_duration
+from rempart.config.metrics import build_metrics
 from rempart.config.schema import (
     KEYS,
     Config,
@@ -27,7 +28,7 @@ from rempart.guard.firewall import JAIL_NAME, RESERVED_NAMES
 
 __all__ = ["build_config", "default_config_text", "load_config"]
 
-_ALLOWED_TOP = {"rempart", "defaults", "jails", "abuseipdb"}
+_ALLOWED_TOP = {"rempart", "defaults", "jails", "abuseipdb", "metrics", "probes"}
 
 
 class _Ctx:
@@ -294,6 +295,7 @@ def build_config(data: Mapping[str, Any], path: Path) -> Config:
         jails=MappingProxyType(built),
         defaults=defaults,
         abuseipdb=build_abuseipdb(data.get("abuseipdb", {}), frozenset(built), ctx.error),
+        metrics=build_metrics(data.get("metrics", {}), data.get("probes", {}), ctx.error),
     )
 
 

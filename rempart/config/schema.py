@@ -15,6 +15,9 @@ from typing import Literal
 
 from rempart.addresses import Network
 from rempart.config.abuseipdb import AbuseIPDBConfig
+from rempart.config.keyspec import KeySpec
+from rempart.config.metrics import MetricsConfig
+from rempart.config.metrics_keys import METRICS_KEYS
 from rempart.guard.policy import Escalation
 
 __all__ = [
@@ -87,18 +90,7 @@ class Config:
     # the [defaults] rule, as a jail without name, filter or sources (for `replay --filter`)
     defaults: JailConfig = field(default_factory=lambda: JailConfig(name="", filter=""))
     abuseipdb: AbuseIPDBConfig = field(default_factory=AbuseIPDBConfig)
-
-
-@dataclass(frozen=True, slots=True)
-class KeySpec:
-    """One configuration key: its type, default, example and help."""
-
-    name: str
-    kind: str
-    default: str
-    help_en: str
-    help_fr: str
-    example: str = ""
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 _JAIL_COMMON = (
@@ -427,5 +419,6 @@ KEYS: Mapping[str, tuple[KeySpec, ...]] = MappingProxyType(
                 '"Europe/Paris"',
             ),
         ),
+        **METRICS_KEYS,
     }
 )

@@ -59,7 +59,8 @@ from rempart.guard.trust import RecentLogins
 from rempart.model import Ban, FailureVerdict, LogLine, WindowSnapshot
 from rempart.rules.engines import build_success_filter
 from rempart.services.abuse import AbuseIPDB
-from rempart.services.agent_metrics import AgentMetrics, JailCounters, SourceCounters
+from rempart.services.agent_metrics import AgentMetrics, JailCounters, Sample, SourceCounters
+from rempart.services.agent_probes import AgentMetricsRuntime
 from rempart.services.control import ControlServer
 from rempart.services.gctune import gc_tuned
 from rempart.services.jails import (
@@ -182,6 +183,7 @@ class Agent:
         self._lanes = self._build_lanes()
         self._tasks: list[asyncio.Task[None]] = []
         self.abuse: AbuseIPDB | None = None
+        self.probes: AgentMetricsRuntime | None = None
 
     # ----------------------------------------------------------------- building
 
@@ -221,7 +223,8 @@ class Agent:
             await self._start_abuse()
             server = await self._start_control()
             try:
-                self._start_tasks()
+                self._start_tasks()  # following the logs first: banning never waits on metrics
+                await self._start_metrics()
                 self.log.info(
                     "rempart %s agent started: %d jail(s), %d source(s), firewall %s",
                     __version__,
@@ -232,6 +235,8 @@ class Agent:
                 await stop.wait()
             finally:
                 await self._stop_tasks()
+                if self.probes is not None:
+                    await self.probes.close()
                 if server is not None:
                     await server.close()
                 await self._save_state()
@@ -285,6 +290,25 @@ class Agent:
         server = ControlServer(self.options.socket, AgentControl(self), log=self.log)
         await server.start()
         return server
+
+    async def _start_metrics(self) -> None:
+        """The probes, the munin-node service and Prometheus (see agent_probes)."""
+        if not self.config.metrics.enabled:
+            return
+        agent = self
+
+        def samples() -> list[Sample]:  # AbuseIPDB starts before, but may be off
+            return agent.abuse.samples() if agent.abuse is not None else []
+
+        self.probes = AgentMetricsRuntime(
+            self.config,
+            clock=self.clock,
+            log=self.log,
+            counters=self.counters,
+            samples=samples,
+            state_dir=self.state_dir,
+        )
+        await self.probes.start()
 
     def _start_tasks(self) -> None:
         spawn = asyncio.get_running_loop().create_task

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rempart import __version__
 from rempart.addresses import Address, parse_address
 from rempart.errors import AbuseIPDBError, UsageError
+from rempart.services.agent_probes import probes_answer
 from rempart.store.bans import BanStore, StoredBan
 
 if TYPE_CHECKING:
@@ -128,6 +129,13 @@ class AgentControl:
 
     async def abuseipdb_flush(self) -> dict[str, Any]:
         return await self._abuse().flush()
+
+    async def probes_status(self) -> dict[str, Any]:
+        """The probes (collected now when stale), the plugins and the metrics services."""
+        runtime = self._agent.probes
+        if runtime is None:
+            return probes_answer(False, [])
+        return await runtime.status()
 
     def _abuse(self) -> AbuseIPDB:
         abuse = self._agent.abuse

@@ -63,6 +63,8 @@ class AgentCommands(Protocol):
 
     async def abuseipdb_flush(self) -> dict[str, Any]: ...
 
+    async def probes_status(self) -> dict[str, Any]: ...
+
 
 def _group_id(name: str | None, log: logging.Logger) -> int | None:
     if name is None:

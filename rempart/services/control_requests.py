@@ -60,6 +60,7 @@ COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
         ArgSpec("verbose", "flag", default=False),
     ),
     "abuseipdb_flush": (),
+    "probes_status": (),
 }
 # Commands that change state also receive ``by``, who asked ("uid=0(root)"), from the
 # server: a client cannot name someone else.
