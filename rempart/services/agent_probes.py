@@ -7,17 +7,22 @@ is logged and shown by ``rempart probes``; it never stops the agent from banning
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from rempart.adapters.munin_plugins import PluginRunner
 from rempart.clock import Clock
 from rempart.config.schema import Config
 from rempart.errors import RempartError
 from rempart.metrics.prometheus import render
 from rempart.services.agent_metrics import AgentMetrics, Sample
+from rempart.services.munin_node import MuninNodeServer
 from rempart.services.probe_catalog import build_probes
 from rempart.services.probes import ProbeService
 from rempart.services.prometheus_http import PrometheusServer
@@ -70,9 +75,10 @@ class AgentMetricsRuntime:
         self.root = root
         self.probes: ProbeService | None = None
         self.prometheus: PrometheusServer | None = None
-        self.plugins: Any = None  # the PluginRunner (adapters.munin_plugins), see _start_munin
-        self.munin: Any = None  # the MuninNodeServer (services.munin_node), see _start_munin
+        self.plugins: PluginRunner | None = None
+        self.munin: MuninNodeServer | None = None
         self.problems: dict[str, str] = {}
+        self._discovery: asyncio.Task[Any] | None = None
 
     async def start(self) -> None:
         if not self.metrics.enabled:
@@ -109,47 +115,51 @@ class AgentMetricsRuntime:
         self.prometheus = server
 
     async def _start_munin(self) -> None:
-        """The munin-node server and the plugin runner — completed by the lead at the merge.
+        """The munin-node server on the built-in graphs, and the Munin plugins when configured.
 
-        TODO(lead): with ``rempart.services.munin_node`` and ``rempart.adapters.munin_plugins``
-        merged, replace the body of this method by::
-
-            from rempart.adapters.munin_plugins import PluginRunner
-            from rempart.services.munin_backend import AgentNode
-            from rempart.services.munin_node import MuninNodeServer
-
-            assert self.probes is not None
-            m = self.metrics.munin
-            host = m.host_name or socket.getfqdn()
-            if m.plugins is not None:
-                self.plugins = PluginRunner(
-                    m.plugins,
-                    conf_dir=m.plugin_conf,
-                    host_name=host,
-                    state_dir=self.state_dir / "munin-plugin-state",
-                    default_timeout=m.plugin_timeout,
-                    default_user=m.plugin_user,
-                    log=self.log,
-                )
-                self._discovery = asyncio.get_running_loop().create_task(
-                    self.plugins.discover(), name="munin-discover"
-                )  # cancel and await it in close()
-            node = AgentNode(self.probes, self.plugins, host, log=self.log)
-            server = MuninNodeServer(node, listen=m.listen, port=m.port, allow=m.allow,
-                                     log=self.log)
-            try:
-                await server.start()
-            except RempartError as exc:
-                self.problems["munin"] = exc.render("en")
-                self.log.error("%s", exc.render("en"))
-                return
-            self.munin = server
-
-        and in close(): ``await self.munin.close()`` when set (before the probes close).
+        Plugin discovery (each plugin's ``config`` run once) goes on in a task: the server
+        answers at once with the built-in graphs and lists the plugins as they are known.
         """
-        self.log.info("metrics: munin-node service not built in yet (see _start_munin)")
+        from rempart.services.munin_backend import AgentNode
+
+        assert self.probes is not None
+        m = self.metrics.munin
+        host = m.host_name or socket.getfqdn()
+        if m.plugins is not None:
+            self.plugins = PluginRunner(
+                m.plugins,
+                conf_dir=m.plugin_conf,
+                host_name=host,
+                state_dir=self.state_dir / "munin-plugin-state",
+                default_timeout=m.plugin_timeout,
+                default_user=m.plugin_user,
+                log=self.log,
+            )
+            self._discovery = asyncio.get_running_loop().create_task(
+                self.plugins.discover(), name="munin-discover"
+            )
+        node = AgentNode(self.probes, self.plugins, host, log=self.log)
+        server = MuninNodeServer(node, listen=m.listen, port=m.port, allow=m.allow, log=self.log)
+        try:
+            await server.start()
+        except RempartError as exc:
+            self.problems["munin"] = exc.render("en")
+            self.log.error("%s", exc.render("en"))
+            return
+        self.munin = server
+        self.log.info(
+            "metrics: munin-node service on %s port %s (allowed: %s)",
+            ", ".join(m.listen),
+            ", ".join(str(p) for p in server.ports),
+            ", ".join(str(a) for a in m.allow),
+        )
 
     async def close(self) -> None:
+        if self._discovery is not None:
+            self._discovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError, RempartError, OSError):
+                await self._discovery
+            self._discovery = None
         if self.munin is not None:
             await self.munin.close()
             self.munin = None
