@@ -83,13 +83,20 @@ def _read_index(path: Path) -> int | None:
 
 
 def host_interfaces(sys_class_net: Path) -> dict[int, tuple[str, int | None]]:
-    """The host's interfaces: ``{ifindex: (name, iflink)}``."""
+    """The host's virtual interfaces: ``{ifindex: (name, iflink)}``.
+
+    Interfaces backed by a device (``device`` link: a NIC, virtio included) are left out:
+    they cannot be the end of a veth, and a macvlan inside a container points its ``iflink``
+    at such a parent.
+    """
     out: dict[int, tuple[str, int | None]] = {}
     try:
         names = sorted(os.listdir(sys_class_net))
     except OSError:
         return out
     for name in names:
+        if name == "lo" or os.path.lexists(sys_class_net / name / "device"):
+            continue
         index = _read_index(sys_class_net / name / "ifindex")
         if index is not None:
             out[index] = (name, _read_index(sys_class_net / name / "iflink"))
@@ -104,8 +111,8 @@ def host_peers(
     """``{container interface: host interface}`` for the veth pairs found.
 
     A pair is kept only when both ends point at each other (the container side's ``iflink``
-    is the host side's ``ifindex`` and the reverse), so an index that merely exists on the
-    host (indexes are per namespace) is not taken for a peer.
+    is the host side's ``ifindex`` and the reverse). Indexes are per namespace, so both ends
+    may well carry the same number (2 and 2 is common): that alone proves nothing either way.
     """
     out: dict[str, str] = {}
     for name in interfaces:
@@ -113,7 +120,7 @@ def host_peers(
             continue
         index = _read_index(container_sys_net / name / "ifindex")
         link = _read_index(container_sys_net / name / "iflink")
-        if index is None or link is None or link == index or link not in host:
+        if index is None or link is None or link not in host:
             continue
         host_name, host_link = host[link]
         if host_link == index:
