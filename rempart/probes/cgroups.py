@@ -110,14 +110,14 @@ def parse_cpu_stat(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit():
+        if len(parts) == 2 and parts[1].isascii() and parts[1].isdigit():
             out[parts[0]] = int(parts[1])
     return out
 
 
 def parse_pids(text: str) -> tuple[int, ...]:
     """``cgroup.procs``: one pid per line; anything else skipped."""
-    return tuple(int(w) for w in text.split() if w.isdigit() and 0 < len(w) < 11)
+    return tuple(int(w) for w in text.split() if w.isascii() and w.isdigit() and 0 < len(w) < 11)
 
 
 def read_int(path: Path) -> int | None:
@@ -126,7 +126,7 @@ def read_int(path: Path) -> int | None:
         text = path.read_bytes()[:64].decode("ascii", "replace").strip()
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def first_pid(cgroup: Path, max_depth: int = 3) -> int | None:

@@ -54,7 +54,7 @@ def parse_net_dev(text: str) -> dict[str, NetCounters]:
         fields = rest.split()
         if not sep or not name or len(fields) < 9 or "|" in name:
             continue
-        if fields[0].isdigit() and fields[8].isdigit():
+        if all(f.isascii() and f.isdigit() for f in (fields[0], fields[8])):
             out[name] = NetCounters(int(fields[0]), int(fields[8]))
     return out
 
@@ -79,7 +79,7 @@ def _read_index(path: Path) -> int | None:
         text = read_text(path, 32).strip()
     except OSError:
         return None
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def host_interfaces(sys_class_net: Path) -> dict[int, tuple[str, int | None]]:

@@ -49,7 +49,7 @@ def parse_target(text: str) -> tuple[str, int]:
         host = host[1:-1]
     elif ":" in host:
         raise ValueError("an IPv6 address goes in brackets: [::1]:25")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ValueError("expected host:port")
     return host, int(port)
 
@@ -177,11 +177,12 @@ def _target(name: str, text: str) -> tuple[str, int]:
 
 def _comms(proc: Path, wanted: Iterable[str]) -> set[str]:
     """Which of the ``wanted`` process names run now (one pass over /proc)."""
-    wanted = set(wanted)
-    short = {w[:COMM_LENGTH]: w for w in wanted}
+    short: dict[str, list[str]] = {}
+    for name in set(wanted):
+        short.setdefault(name[:COMM_LENGTH], []).append(name)
     found: set[str] = set()
     try:
-        pids = [p for p in os.listdir(proc) if p.isdigit()]
+        pids = [p for p in os.listdir(proc) if p.isascii() and p.isdigit()]
     except OSError:
         return found
     for pid in pids:
@@ -189,11 +190,9 @@ def _comms(proc: Path, wanted: Iterable[str]) -> set[str]:
             comm = read_text(proc / pid / "comm", 64).rstrip("\n")
         except OSError:
             continue
-        full = short.get(comm)
-        if full is None:
-            continue
-        if len(full) <= COMM_LENGTH or _exe_name(proc / pid) in (full, None):
-            found.add(full)
+        for full in short.get(comm, ()):
+            if len(full) <= COMM_LENGTH or _exe_name(proc / pid) in (full, None):
+                found.add(full)
     return found
 
 
