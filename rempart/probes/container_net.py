@@ -66,10 +66,10 @@ def sum_traffic(counters: Mapping[str, NetCounters]) -> NetCounters:
     return NetCounters(rx, tx)
 
 
-def netns_id(proc: Path, pid: int | str) -> str | None:
+def netns_id(proc: Path | str, pid: int | str) -> str | None:
     """The network namespace of ``pid`` (``net:[4026532…]``), or None when unreadable."""
     try:
-        return os.readlink(proc / str(pid) / "ns" / "net")
+        return os.readlink(f"{proc}/{pid}/ns/net")
     except OSError:
         return None
 

@@ -17,6 +17,7 @@ nspawn names from the cgroup directory (LXC's container directory name), else th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -24,13 +25,13 @@ from pathlib import Path
 
 from rempart.metrics.model import Field, Graph, Series
 from rempart.munin.names import unique_fieldnames
-from rempart.probes.base import read_text
 from rempart.probes.cgroups import (
     CgroupContainer,
     find_containers,
     first_pid,
     parse_cpu_stat,
     read_int,
+    read_small,
 )
 from rempart.probes.container_net import (
     NetCounters,
@@ -126,12 +127,8 @@ _NET_INFO = (
 )
 
 
-def _net_graph(
-    direction: str, groups: Sequence[tuple[str, list[ContainerSample]]]
-) -> tuple[Graph, dict[str, float | None]]:
-    incoming = direction == "in"
+def _net_graph(direction: str, groups: Sequence[tuple[str, list[ContainerSample]]]) -> Graph:
     fields = []
-    values: dict[str, float | None] = {}
     for field_name, members in groups:
         names = ", ".join(s.name for s in members)
         veths = sorted({v for s in members for v in s.host_veths})
@@ -139,31 +136,23 @@ def _net_graph(
         fields.append(
             Field(name=field_name, label=clean_label(label), type="DERIVE", min=0, unit="bytes")
         )
-        net = members[0].net
-        values[field_name] = None if net is None else (net.rx_bytes if incoming else net.tx_bytes)
-    graph = Graph(
+    return Graph(
         name=f"containers_net_{direction}",
         title=f"Container network traffic {direction}",
         category="containers",
         vlabel="bytes per ${graph_period}",
         args="--base 1000 -l 0",
-        info=_NET_INFO.format(what="received" if incoming else "sent"),
+        info=_NET_INFO.format(what="received" if direction == "in" else "sent"),
         fields=tuple(fields),
     )
-    return graph, values
 
 
-def _up_series(samples: Sequence[ContainerSample], expected: Sequence[str]) -> Series:
+def _up_graph(expected: Sequence[str]) -> tuple[Graph, dict[str, str]]:
     fields = unique_fieldnames(["running", *expected])
-    running = {s.name for s in samples} | {s.ident for s in samples}
-    ids = [s.ident for s in samples if s.kind in ("docker", "podman")]
-    values: dict[str, float | None] = {"running": float(len(samples))}
     graph_fields = [
         Field(name="running", label="running containers", min=0, info="Containers found.")
     ]
     for name in expected:
-        is_up = name in running or (len(name) >= 12 and any(i.startswith(name) for i in ids))
-        values[fields[name]] = 1.0 if is_up else 0.0
         graph_fields.append(
             Field(
                 name=fields[name],
@@ -183,39 +172,86 @@ def _up_series(samples: Sequence[ContainerSample], expected: Sequence[str]) -> S
         info="How many containers run, and whether each expected one does (critical below 1).",
         fields=tuple(graph_fields),
     )
-    return Series(graph, values)
+    return graph, fields
 
 
-def _net_groups(
-    samples: Sequence[ContainerSample], fields: Mapping[str, str]
-) -> list[tuple[str, list[ContainerSample]]]:
+def _up_values(
+    samples: Sequence[ContainerSample], expected: Sequence[str], fields: Mapping[str, str]
+) -> dict[str, float | None]:
+    running = {s.name for s in samples} | {s.ident for s in samples}
+    ids = [s.ident for s in samples if s.kind in ("docker", "podman")]
+    values: dict[str, float | None] = {"running": float(len(samples))}
+    for name in expected:
+        is_up = name in running or (len(name) >= 12 and any(i.startswith(name) for i in ids))
+        values[fields[name]] = 1.0 if is_up else 0.0
+    return values
+
+
+def _net_groups(samples: Sequence[ContainerSample]) -> list[list[ContainerSample]]:
     groups: dict[str, list[ContainerSample]] = {}
     for s in samples:
         if s.netns is not None:
             groups.setdefault(s.netns, []).append(s)
-    return [(fields[members[0].name], members) for members in groups.values()]
+    return list(groups.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """The graphs of one set of containers (rebuilt only when the set changes)."""
+
+    fields: Mapping[str, str]  # container name -> field
+    graphs: tuple[Graph, ...]  # cpu, memory, then net in and out when any container has one
+    up: Graph
+    up_fields: Mapping[str, str]
+
+
+@functools.lru_cache(maxsize=8)
+def _layout(shape: tuple[ContainerSample, ...], expected: tuple[str, ...]) -> _Layout:
+    fields = unique_fieldnames(s.name for s in shape)
+    graphs: list[Graph] = []
+    if shape:
+        graphs += [_cpu_graph(fields, shape), _memory_graph(fields, shape)]
+        groups = [(fields[m[0].name], m) for m in _net_groups(shape)]
+        if groups:
+            graphs += [_net_graph("in", groups), _net_graph("out", groups)]
+    up, up_fields = _up_graph(expected)
+    return _Layout(fields, tuple(graphs), up, up_fields)
 
 
 def build_series(
     samples: Sequence[ContainerSample], expected: Sequence[str] = ()
 ) -> tuple[Series, ...]:
-    """The graphs and values of one collection (pure). No container and nothing expected: ()."""
+    """The graphs and values of one collection (pure). No container and nothing expected: ().
+
+    The graphs depend only on which containers there are (names, ids, namespaces, veths):
+    they are built once per such set and reused while it does not change.
+    """
     if not samples and not expected:
         return ()
     ordered = _distinct(sorted(samples, key=lambda s: (s.name, s.kind, s.ident)))
-    fields = unique_fieldnames(s.name for s in ordered)
+    shape = tuple(
+        ContainerSample(s.name, s.kind, s.ident, None, None, s.netns, None, s.host_veths)
+        for s in ordered
+    )
+    layout = _layout(shape, tuple(expected))
+    fields = layout.fields
     out: list[Series] = []
     if ordered:
-        cpu = _cpu_graph(fields, ordered)
+        cpu, memory, *net = layout.graphs
         out.append(Series(cpu, {fields[s.name]: _num(s.cpu_usec) for s in ordered}))
-        memory = _memory_graph(fields, ordered)
         out.append(Series(memory, {fields[s.name]: _num(s.memory) for s in ordered}))
-        groups = _net_groups(ordered, fields)
-        if groups:
-            for direction in ("in", "out"):
-                out.append(Series(*_net_graph(direction, groups)))
-    out.append(_up_series(ordered, expected))
+        firsts = [m[0] for m in _net_groups(ordered)]
+        for graph, incoming in zip(net, (True, False), strict=False):
+            values = {fields[s.name]: _traffic(s.net, incoming) for s in firsts}
+            out.append(Series(graph, values))
+    out.append(Series(layout.up, _up_values(ordered, expected, layout.up_fields)))
     return tuple(out)
+
+
+def _traffic(net: NetCounters | None, incoming: bool) -> float | None:
+    if net is None:
+        return None
+    return float(net.rx_bytes if incoming else net.tx_bytes)
 
 
 def _distinct(samples: Sequence[ContainerSample]) -> list[ContainerSample]:
@@ -223,6 +259,8 @@ def _distinct(samples: Sequence[ContainerSample]) -> list[ContainerSample]:
     seen: dict[str, int] = {}
     for s in samples:
         seen[s.name] = seen.get(s.name, 0) + 1
+    if all(n == 1 for n in seen.values()):
+        return list(samples)
     return [
         replace(s, name=f"{s.name} ({s.kind} {s.ident[:12]})") if seen[s.name] > 1 else s
         for s in samples
@@ -286,13 +324,13 @@ class ContainersProbe:
         pairing: _Pairing,
     ) -> ContainerSample:
         cpu = _cpu_usec(found.path)
-        memory = read_int(found.path / "memory.current")
+        memory = read_int(f"{found.path}/memory.current")
         pid = first_pid(found.path)
         netns: str | None = None
         net: NetCounters | None = None
         veths: tuple[str, ...] = ()
         if pid is not None:
-            netns = netns_id(self.root / "proc", pid)
+            netns = netns_id(pairing.proc, pid)
             if netns is not None and netns == own_netns:
                 netns = None  # on the host's network: its traffic is the host's
             elif netns is not None:
@@ -307,14 +345,14 @@ class _Pairing:
 
     def __init__(self, root: Path, previous: Mapping[tuple[int, str], tuple[str, ...]]) -> None:
         self.root = root
+        self.proc = f"{root}/proc"
         self.previous = previous
         self.kept: dict[tuple[int, str], tuple[str, ...]] = {}
         self.host: dict[int, tuple[str, int | None]] | None = None
 
     def traffic(self, pid: int, netns: str) -> tuple[NetCounters | None, tuple[str, ...]]:
-        proc = self.root / "proc" / str(pid)
         try:
-            counters = parse_net_dev(read_text(proc / "net/dev", 1 << 20))
+            counters = parse_net_dev(read_small(f"{self.proc}/{pid}/net/dev", 1 << 20))
         except OSError:
             return None, ()
         key = (pid, netns)
@@ -322,7 +360,8 @@ class _Pairing:
         if veths is None:
             if self.host is None:
                 self.host = host_interfaces(self.root / "sys/class/net")
-            peers = host_peers(proc / "root/sys/class/net", counters, self.host)
+            sys_net = self.root / "proc" / str(pid) / "root/sys/class/net"
+            peers = host_peers(sys_net, counters, self.host)
             veths = tuple(sorted(set(peers.values())))
         self.kept[key] = veths
         return sum_traffic(counters), veths
@@ -330,7 +369,7 @@ class _Pairing:
 
 def _cpu_usec(cgroup: Path) -> int | None:
     try:
-        return parse_cpu_stat(read_text(cgroup / "cpu.stat", 65536)).get("usage_usec")
+        return parse_cpu_stat(read_small(f"{cgroup}/cpu.stat", 4096)).get("usage_usec")
     except OSError:
         return None
 
