@@ -29,7 +29,8 @@ MAKE_TREE = Path(__file__).resolve().parent.parent / "tests/fixtures/probes/cont
 
 def _make_tree() -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_tree", MAKE_TREE)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["make_tree"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
