@@ -506,6 +506,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- probes: containers and services ---
+    "probe.services.bad_target": (
+        "services probe: tcp check {name} = {target!r} is not host:port. Fix: write it as "
+        'host:port, e.g. "127.0.0.1:25" or "[::1]:3306", in [probes.services] tcp',
+        "sonde services : le test tcp {name} = {target!r} n'est pas hôte:port. Correction : "
+        'écrivez-le hôte:port, par ex. "127.0.0.1:25" ou "[::1]:3306", dans '
+        "[probes.services] tcp",
+    ),
+    "probe.services.bad_unit": (
+        "services probe: unit check {name} = {unit!r} is not a systemd unit name. Fix: give "
+        'the unit as systemctl lists it, e.g. "mariadb.service", in [probes.services] units',
+        "sonde services : le test d'unité {name} = {unit!r} n'est pas un nom d'unité systemd. "
+        "Correction : donnez l'unité comme systemctl l'affiche, par ex. \"mariadb.service\", "
+        "dans [probes.services] units",
+    ),
     #
     #
     #
