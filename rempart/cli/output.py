@@ -88,7 +88,7 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
 
 
 def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def as_number(value: Any) -> float | None:
