@@ -121,6 +121,12 @@ async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
     raise AssertionError("condition not met in time")
 
 
+def idle(service: BlocklistService) -> bool:
+    """The service is done with its download (its failure is recorded): only then may a test
+    move the clock, or the retry is scheduled from the moved clock and the wake is lost."""
+    return not service._busy.locked()
+
+
 async def started(service: BlocklistService) -> BlocklistService:
     await service.start()
     return service
@@ -313,10 +319,10 @@ def test_the_plan_limit_holds_across_restarts(world: World) -> None:
     async def first() -> None:
         service = await started(world.service(config=limited))
         task = asyncio.create_task(service.run())
-        await until(lambda: world.calls() == 1)
+        await until(lambda: world.calls() == 1 and idle(service))
         world.advance(RETRY_FIRST)
         service.wake()
-        await until(lambda: world.calls() == 2)
+        await until(lambda: world.calls() == 2 and idle(service))
         world.advance(4 * RETRY_FIRST)
         service.wake()
         await asyncio.sleep(0.2)
@@ -332,7 +338,7 @@ def test_the_plan_limit_holds_across_restarts(world: World) -> None:
         assert service.status()["downloads_today"] == 2
         world.advance(world.fake.reset_at() + RESET_MARGIN - world.clock.at)
         service.wake()
-        await until(lambda: world.calls() == 3)  # the third fault (503): the next day
+        await until(lambda: world.calls() == 3 and idle(service))  # the third fault: next day
         world.advance(4 * RETRY_FIRST)  # the third failure in a row: 1 h
         service.wake()
         await until(lambda: service.status()["size"] == {"v4": 2, "v6": 2})
