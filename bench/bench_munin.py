@@ -92,6 +92,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--out", type=Path, help="results JSON (default bench/out/munin-<time>.json)")
     p.add_argument("--quick", action="store_true", help="smoke run: 2 polls per mode")
+    p.add_argument(
+        "--no-dirtyconfig",
+        action="store_true",
+        help="announce only `cap multigraph`: every plugin configured AND fetched (munin-update "
+        "2.0 announces dirtyconfig and skips the fetch of a config that carried values)",
+    )
     args = p.parse_args(argv)
     if not (args.munin_node or args.rempart):
         args.munin_node = args.rempart = True
@@ -265,17 +271,22 @@ def rempart_target(work: Path, plugins: Path | None) -> Iterator[Target]:
         )
 
 
-def measure(target: Target, runs: int, modes: Sequence[str]) -> dict[str, Any]:
+def measure(
+    target: Target, runs: int, modes: Sequence[str], caps: str = "multigraph dirtyconfig"
+) -> dict[str, Any]:
     """One warm-up poll, then ``runs`` polls per client mode, alternated, with RSS sampling."""
-    full_poll(target.host, target.port)  # warm-up: plugin state files, caches
+    full_poll(target.host, target.port, caps=caps)  # warm-up: plugin state files, caches
     polls: dict[str, list[Poll]] = {mode: [] for mode in modes}
     with RssSampler(target.leader, target.role) as sampler:
         for _ in range(runs):
             for mode in modes:
-                polls[mode].append(full_poll(target.host, target.port, quickack=mode == "quickack"))
+                polls[mode].append(
+                    full_poll(target.host, target.port, quickack=mode == "quickack", caps=caps)
+                )
         sampler.sample()
     result: dict[str, Any] = {
         "banner": target.banner,
+        "caps": caps,
         "port": target.port,
         **target.extra,
         "rss": {
@@ -321,19 +332,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "loadavg_before": [round(x, 2) for x in os.getloadavg()],
         "targets": {},
     }
+    caps = "multigraph" if args.no_dirtyconfig else "multigraph dirtyconfig"
+    report["caps"] = caps
     failed = False
     with tempfile.TemporaryDirectory(prefix="rp-muninbench-") as tmp:
         work = Path(tmp)
         if args.munin_node:
             (work / "node").mkdir()
             with munin_node_target(work / "node", args.plugins_dir) as target:
-                report["targets"]["munin-node"] = measure(target, args.runs, modes)
+                report["targets"]["munin-node"] = measure(target, args.runs, modes, caps)
             _print("munin-node", report["targets"]["munin-node"], modes)
         if args.rempart:
             (work / "rempart").mkdir()
             try:
                 with rempart_target(work / "rempart", args.rempart_plugins) as target:
-                    report["targets"]["rempart"] = measure(target, args.runs, modes)
+                    report["targets"]["rempart"] = measure(target, args.runs, modes, caps)
                 _print("rempart", report["targets"]["rempart"], modes)
             except NotMerged as exc:
                 print(f"\nbench_munin: rempart: {exc}", file=sys.stderr)

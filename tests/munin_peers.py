@@ -235,8 +235,17 @@ class Poll:
         return out
 
 
-def full_poll(host: str, port: int, *, quickack: bool = False, timeout: float = 60.0) -> Poll:
-    """Polls like munin-update: banner, caps, list, then config (+ fetch) of every plugin."""
+def full_poll(
+    host: str,
+    port: int,
+    *,
+    quickack: bool = False,
+    timeout: float = 60.0,
+    caps: str = "multigraph dirtyconfig",
+) -> Poll:
+    """Polls like munin-update: banner, caps, list, then config (+ fetch) of every plugin.
+
+    With ``caps="multigraph"`` (no dirtyconfig) every plugin is configured *and* fetched."""
     start = time.perf_counter()
     commands: list[Command] = []
     with MuninClient(host, port, timeout=timeout, quickack=quickack) as client:
@@ -248,11 +257,13 @@ def full_poll(host: str, port: int, *, quickack: bool = False, timeout: float = 
             commands.append(Command(line, time.perf_counter() - t0, reply))
             return reply
 
-        caps = timed("cap multigraph dirtyconfig", False)[0].split()[1:]
+        announced = set(caps.split())
+        got = timed(f"cap {caps}", False)[0].split()[1:]
+        caps_on = [c for c in got if c in announced]
         plugins = tuple(timed("list", False)[0].split())
         for name in plugins:
             config = timed(f"config {name}", True)
-            if "dirtyconfig" in caps and parse_values(config):
+            if "dirtyconfig" in caps_on and parse_values(config):
                 continue
             timed(f"fetch {name}", True)
         banner = client.banner
