@@ -18,7 +18,6 @@ nspawn names from the cgroup directory (LXC's container directory name), else th
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,6 +41,7 @@ from rempart.probes.container_net import (
     sum_traffic,
 )
 from rempart.probes.docker_api import NameCache
+from rempart.probes.systext import clean_label
 
 __all__ = [
     "ContainerSample",
@@ -50,14 +50,6 @@ __all__ = [
     "clean_label",
     "display_name",
 ]
-
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f#\\]")
-MAX_LABEL = 80
-
-
-def clean_label(text: str) -> str:
-    """A label Munin accepts: no control characters, ``#`` or ``\\``; bounded length."""
-    return _UNSAFE.sub("", text)[:MAX_LABEL].strip() or "?"
 
 
 @dataclass(frozen=True, slots=True)

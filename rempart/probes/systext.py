@@ -7,14 +7,18 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["clean_label", "matches_any", "read_optional", "to_int"]
+__all__ = ["MAX_LABEL", "clean_label", "matches_any", "read_optional", "to_int"]
 
 _BAD_LABEL = re.compile(r"[#\\\x00-\x1f\x7f]")
 
 
-def clean_label(text: str) -> str:
-    """A label Munin accepts: no ``#``, no backslash, no control characters, never empty."""
-    return _BAD_LABEL.sub("", text).strip() or "?"
+MAX_LABEL = 80
+
+
+def clean_label(text: str, limit: int = MAX_LABEL) -> str:
+    """A label Munin accepts: no ``#``, no backslash, no control characters, at most ``limit``
+    characters, never empty (the probes' one label cleaner)."""
+    return _BAD_LABEL.sub("", text)[:limit].strip() or "?"
 
 
 def to_int(text: str) -> int | None:
