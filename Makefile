@@ -12,8 +12,8 @@ REMPART  := $(VENV)/bin/rempart
 # in network namespaces (nftables, libnftables1, iproute2), a real sshd attacked end to end
 # (openssh-server, openssh-client, sshpass, netcat-openbsd); curl for the blocklist benchmark's
 # cron-script way; Debian's Munin (node, core plugins, master, rrdtool) as the protocol's real peers,
-# MariaDB for its probe, openssl for test certificates.
-TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 curl \
+# MariaDB for its probe, openssl for test certificates, ca-certificates for a real CA file.
+TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 curl ca-certificates \
 	openssh-server openssh-client sshpass netcat-openbsd \
 	munin-node munin-plugins-core munin rrdtool mariadb-server openssl
 

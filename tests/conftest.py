@@ -29,11 +29,32 @@ def need_program(name: str, package: str) -> str:
     )
     if path:
         return path
-    message = f"{name} not found: install Debian package {package} (make test does it as root)"
+    missing_dependency(
+        f"{name} not found: install Debian package {package} (make test does it as root)"
+    )
+    raise AssertionError  # unreachable
+
+
+def missing_dependency(message: str) -> None:
+    """The one place a missing system dependency is handled: fail under CI=true, else skip."""
     if IN_CI:
         pytest.fail(message + " — CI=true: missing system dependencies fail the run")
     pytest.skip(message + " (would fail under CI=true)")
-    raise AssertionError  # unreachable
+
+
+def need_root(what: str) -> None:
+    """Fails under CI=true, skips elsewhere, when the tests do not run as root."""
+    if os.geteuid() != 0:
+        missing_dependency(f"{what} needs root (make test as root)")
+
+
+def need_file(path: Path, package: str) -> Path:
+    """``path``; fails under CI=true, skips elsewhere, when ``package`` did not install it."""
+    if not path.exists():
+        missing_dependency(
+            f"{path} not found: install Debian package {package} (make test does it as root)"
+        )
+    return path
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ import pytest
 
 from rempart.adapters.munin_plugins import PluginRunner
 from rempart.munin.values import PluginOutput
-from tests.conftest import need_program
+from tests.conftest import need_program, need_root
 
 T = TypeVar("T")
 CORE = Path("/usr/share/munin/plugins")
@@ -257,8 +257,7 @@ def test_multigraph_dirty_and_host_name(setup: Setup) -> None:
 def test_user_that_does_not_exist_is_left_out(
     setup: Setup, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if not AS_ROOT:
-        pytest.skip("users are switched only when rempart runs as root")
+    need_root("switching a plugin's user")
     setup.plugin("ghost", GOOD)
     setup.plugin("ghostgroup", GOOD)
     setup.plugin("optgroup", GOOD)
@@ -319,8 +318,7 @@ def test_environment_as_munin_node_builds_it(setup: Setup) -> None:
 
 
 def test_user_switch_without_setpriv(setup: Setup) -> None:
-    if not AS_ROOT:
-        pytest.skip("users are switched only when rempart runs as root")
+    need_root("switching a plugin's user")
     setup.plugin("envtest", ENV)
     setup.conf_file("x", "[envtest]\ngroup nogroup, (no-such-group-rempart), daemon\n")
     for setpriv in (True, False):

@@ -29,7 +29,7 @@ from rempart.adapters.control import MAX_REQUEST, ControlClient
 from rempart.cli import main
 from rempart.errors import ControlError
 from rempart.services.control import ControlServer
-from tests.conftest import IN_CI
+from tests.conftest import need_root
 
 T0 = 1_795_262_400.0  # 2026-11-21T12:00:00Z
 HOSTILE_EVIDENCE = (
@@ -372,14 +372,6 @@ def test_client_errors_say_what_to_do(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ other users
 
 
-def need_root() -> None:
-    if os.geteuid() != 0:
-        message = "changing uid in a child needs root (make test as root)"
-        if IN_CI:
-            pytest.fail(message + " — CI=true: missing system dependencies fail the run")
-        pytest.skip(message + " (would fail under CI=true)")
-
-
 def as_user(uid: int, gid: int, groups: list[int], work: Callable[[], Any]) -> Any:
     """Run ``work`` in a forked child with other credentials; its result or error key."""
     read_end, write_end = os.pipe()
@@ -428,7 +420,7 @@ DAEMON_GID = 1  # Debian's "daemon" group: stands for "rempart"
 def test_group_member_is_served_and_others_are_refused(
     shared_dir: Path, agent: MemoryAgent, caplog: pytest.LogCaptureFixture
 ) -> None:
-    need_root()
+    need_root("changing uid in a child")
     group = grp.getgrgid(DAEMON_GID).gr_name
     path = shared_dir / "run" / "agent.sock"
 
@@ -455,7 +447,7 @@ def test_group_member_is_served_and_others_are_refused(
 def test_refused_peer_cannot_reach_the_agent_even_with_a_valid_request(
     shared_dir: Path, agent: MemoryAgent
 ) -> None:
-    need_root()
+    need_root("changing uid in a child")
     path = shared_dir / "agent.sock"
 
     def ban() -> Any:
