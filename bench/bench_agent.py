@@ -65,6 +65,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gen_authlog
 from bench_netns import scratch_namespace
+from proctree import node_pids
 
 __all__ = [
     "BanMonitor",
@@ -319,29 +320,10 @@ def _status(pid: int) -> dict[str, int]:
     return out
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo += children.get(p, [])
-    return out
-
-
 def tree_memory(pid: int) -> dict[str, float]:
     """VmRSS and VmHWM (MB) summed over ``pid`` and its descendants."""
     rss = hwm = 0
-    for p in _descendants(pid):
+    for p in node_pids(pid):
         status = _status(p)
         rss += status.get("VmRSS", 0)
         hwm += status.get("VmHWM", 0)

@@ -48,7 +48,6 @@ __all__ = [
     "Command",
     "MuninClient",
     "MuninNode",
-    "NotMerged",
     "Poll",
     "RunningNode",
     "UpdateResult",
@@ -59,14 +58,12 @@ __all__ = [
     "link_plugins",
     "munin_update",
     "need_munin",
-    "node_pids",
     "parse_values",
     "rempart_agent_node",
     "rempart_argv",
     "rrd_last",
     "rrd_names",
     "rrd_path",
-    "rss_kib",
     "stop_group",
     "wait_banner",
 ]
@@ -453,40 +450,6 @@ def _run_node(
         return
 
 
-def node_pids(leader: int) -> list[int]:
-    """``leader`` and all its descendants (from /proc/*/stat parent links)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [leader]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo.extend(children.get(pid, ()))
-    return out
-
-
-def rss_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of a process in KiB, from /proc/PID/status; (0, 0) when it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return (0, 0)
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-
-    def kib(key: str) -> int:
-        return int(fields.get(key, "0 kB").split()[0])
-
-    return (kib("VmRSS"), kib("VmHWM"))
-
-
 # ----------------------------------------------------------------------------- munin-update
 @dataclass(frozen=True, slots=True)
 class MuninNode:
@@ -670,10 +633,6 @@ plugin_timeout = "10s"
 """
 
 
-class NotMerged(AssertionError):
-    """This checkout's agent has no munin-node server yet (it refuses ``[metrics]``)."""
-
-
 def rempart_argv(*args: str) -> list[str]:
     """``.venv/bin/rempart ARGS`` (the script next to this interpreter, else the checkout's)."""
     for script in (
@@ -699,7 +658,7 @@ def rempart_agent_node(
     """``rempart agent`` serving the munin-node protocol on 127.0.0.1 on a free port: no jails,
     ``--firewall dry-run``, state and control socket in a private directory; ``plugins_dir``
     (Munin plugins the agent runs) is linked into a directory nobody can reach. Yields once
-    the banner is served (:class:`NotMerged` when the agent refuses ``[metrics]``)."""
+    the banner is served."""
     work = Path(tempfile.mkdtemp(prefix="rempart-agent-"))
     work.chmod(0o755)
     try:
@@ -739,17 +698,7 @@ def rempart_agent_node(
                 cwd="/",
             )
         try:
-            try:
-                banner = wait_banner(port, process, timeout, "rempart agent", console)
-            except AssertionError as exc:
-                log = console.read_text(errors="replace")
-                if "metrics" in log and ("unknown" in log or "inconnu" in log):
-                    raise NotMerged(
-                        "rempart agent refused the [metrics] table: its munin-node server is "
-                        "not on this checkout yet (issue 5). Fix: run this once it is merged. "
-                        f"Agent output:\n{log}"
-                    ) from exc
-                raise
+            banner = wait_banner(port, process, timeout, "rempart agent", console)
             yield RunningNode("127.0.0.1", port, banner, process, config, console, console)
         finally:
             stop_group(process)

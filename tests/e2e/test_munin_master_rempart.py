@@ -1,11 +1,9 @@
 """Debian's Munin master against the rempart agent's munin-node server (issue 5).
 
-PENDING: cannot pass before the munin-node server (helper "proto") and the agent wiring
-(helper "agent") are merged. Put it at tests/e2e/test_munin_master_rempart.py then. It uses
-tests/munin_peers.py (branch m5-peers): ``rempart_agent_node`` starts ``rempart agent`` with
-no jails, ``--firewall dry-run``, state and control socket in a private directory and
-``[metrics.munin]`` on a free loopback port; ``debian_munin_node`` starts Debian's munin-node
-2.0.73 the same way; ``munin_update`` runs Debian's munin-update as the munin user.
+Uses tests/munin_peers.py: ``rempart_agent_node`` starts ``rempart agent`` with no jails,
+``--firewall dry-run``, state and control socket in a private directory and ``[metrics.munin]``
+on a free loopback port; ``debian_munin_node`` starts Debian's munin-node 2.0.73 the same way;
+``munin_update`` runs Debian's munin-update as the munin user.
 
 1. munin-update polls the agent and writes one RRD per field of every built-in graph (load,
    cpu, memory, if_*…), with the type letter the config announced, holding the values a
@@ -15,11 +13,6 @@ no jails, ``--firewall dry-run``, state and control socket in a private director
    its ``config`` is the very text Debian's munin-node gives for the same plugin.
 3. ``config load`` (and the cpu fields) of Debian's munin-node and of rempart agree on field
    names and types: a master that polled munin-node keeps writing the same RRD files.
-
-Checked before the merge (helper "peers"): tests 1 and 3 passed with ``rempart_agent_node``
-replaced by a stand-in running main's MuninNodeServer over main's probes (cpu, load, memory,
-network, uptime, df, processes, swap, diskstats, psi; one graph per plugin); all three passed
-with it replaced by Debian's munin-node. Runtime about 10 s.
 """
 
 from __future__ import annotations
