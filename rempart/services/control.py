@@ -27,6 +27,7 @@ from rempart.adapters.control import (
     peer_of,
 )
 from rempart.errors import ControlError, RempartError
+from rempart.services.connections import Connections, close_writer
 from rempart.services.control_requests import (
     TAKES_BY,
     error_line,
@@ -103,7 +104,7 @@ class ControlServer:
         self._gid: int | None = None
         self._server: asyncio.AbstractServer | None = None
         self._inode: int | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connections = Connections()
 
     # -------------------------------------------------------------- lifecycle
 
@@ -130,9 +131,7 @@ class ControlServer:
         if self._server is None:
             return
         self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._connections.close_all()
         await self._server.wait_closed()
         self._server = None
         with contextlib.suppress(OSError):
@@ -188,9 +187,7 @@ class ControlServer:
     # -------------------------------------------------------------- one connection
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
+        self._connections.admit()
         try:
             answer = await self._answer(reader, writer)
             if answer:
@@ -199,11 +196,8 @@ class ControlServer:
         except (ConnectionError, TimeoutError) as exc:
             self.log.debug("control: connection ended early (%s)", exc)
         finally:
-            if task is not None:
-                self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+            self._connections.release()
+            await close_writer(writer)
 
     async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
         try:

@@ -19,7 +19,6 @@ agent's probes and plugins). The server keeps itself safe from its clients:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import socket
@@ -44,12 +43,12 @@ from rempart.munin.protocol import (
     version_reply,
 )
 from rempart.munin.values import PluginInfo, PluginOutput
+from rempart.services.connections import Connections, close_writer
 
 __all__ = ["DEFAULT_ALLOW", "MuninNodeServer", "NodeBackend"]
 
 DEFAULT_ALLOW: tuple[Network, ...] = (ip_network("127.0.0.0/8"), ip_network("::1/128"))
 _LOG_EVERY = 60.0  # seconds between two log lines of one kind of refusal
-_CLOSE_WAIT = 1.0
 T = TypeVar("T")
 
 
@@ -129,11 +128,10 @@ class MuninNodeServer:
         self._idle = idle_timeout
         self._session_timeout = session_timeout
         self._max_line = max_line
-        self._max_sessions = max_sessions
         self._call_timeout = call_timeout
         self._version = version
         self._servers: list[asyncio.Server] = []
-        self._sessions: set[asyncio.Task[None]] = set()
+        self._sessions = Connections(max_sessions)
 
     # --- life cycle ---
 
@@ -173,10 +171,7 @@ class MuninNodeServer:
         """Stop listening and end every session."""
         for server in self._servers:
             server.close()
-        for task in list(self._sessions):
-            task.cancel()
-        if self._sessions:
-            await asyncio.gather(*self._sessions, return_exceptions=True)
+        await self._sessions.close_all()
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
@@ -185,18 +180,15 @@ class MuninNodeServer:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = _peer_address(writer.get_extra_info("peername"))
-        task = asyncio.current_task()
         try:
             if peer is None or not any(peer in net for net in self._allow):
                 self._limited.info("denied", "denying connection from %s (not in allow)", peer)
                 return
-            if len(self._sessions) >= self._max_sessions:
+            if not self._sessions.admit():
                 self._limited.info(
                     "busy", "%d sessions open, closing the one from %s", len(self._sessions), peer
                 )
                 return
-            if task is not None:
-                self._sessions.add(task)
             _no_delay(writer)
             async with asyncio.timeout(self._session_timeout):
                 await self._session(reader, writer, str(peer))
@@ -205,9 +197,8 @@ class MuninNodeServer:
         except (_Closed, ConnectionError):
             pass
         finally:
-            if task is not None:
-                self._sessions.discard(task)
-            await _close(writer)
+            self._sessions.release()
+            await close_writer(writer)
 
     async def _session(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
@@ -314,13 +305,6 @@ def _no_delay(writer: asyncio.StreamWriter) -> None:
     sock = writer.get_extra_info("socket")
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-async def _close(writer: asyncio.StreamWriter) -> None:
-    writer.close()
-    with contextlib.suppress(OSError, TimeoutError):
-        async with asyncio.timeout(_CLOSE_WAIT):
-            await writer.wait_closed()
 
 
 def _bind_error(host: str, port: int, exc: OSError) -> MuninError:

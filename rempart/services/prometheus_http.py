@@ -10,12 +10,12 @@ another method → 405; anything unreadable → 400. Nothing a client sends reac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from rempart.errors import MuninError
 from rempart.metrics.prometheus import CONTENT_TYPE
+from rempart.services.connections import Connections, close_writer
 
 __all__ = ["PrometheusServer"]
 
@@ -48,7 +48,7 @@ class PrometheusServer:
         self.timeout = timeout
         self.max_clients = max_clients
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._connections = Connections(max_clients)
 
     async def start(self) -> None:
         """Listen; MuninError (with the fix) when the address cannot be bound."""
@@ -74,18 +74,14 @@ class PrometheusServer:
         if self._server is None:
             return
         self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._connections.close_all()
         await self._server.wait_closed()
         self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
         try:
-            if task is None or len(self._tasks) >= self.max_clients:
+            if not self._connections.admit():
                 return
-            self._tasks.add(task)
             try:
                 method, path = await asyncio.wait_for(_read_request(reader), self.timeout)
             except (_Bad, asyncio.LimitOverrunError, asyncio.IncompleteReadError, ValueError):
@@ -95,11 +91,8 @@ class PrometheusServer:
         except (TimeoutError, ConnectionError) as exc:
             self.log.debug("prometheus: connection ended early (%s)", type(exc).__name__)
         finally:
-            if task is not None:
-                self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+            self._connections.release()
+            await close_writer(writer)
 
     async def _route(self, writer: asyncio.StreamWriter, method: str, path: str) -> None:
         if path.split("?", 1)[0] != "/metrics":
