@@ -63,9 +63,12 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.e2e.agent
 import gen_authlog
 from bench_netns import scratch_namespace
 from proctree import node_pids
+
+from tests.e2e.agent import rempart_argv
 
 __all__ = [
     "BanMonitor",
@@ -572,7 +575,7 @@ class RempartProgram(Program):
         return _rempart("agent", "--help").returncode == 0
 
     def argv(self) -> list[str]:
-        return _rempart_argv(
+        return rempart_argv(
             "agent",
             "--config",
             str(self.work / "rempart.toml"),
@@ -591,14 +594,9 @@ class RempartProgram(Program):
         return sock.exists() and _rempart("status", "--socket", str(sock)).returncode == 0
 
 
-def _rempart_argv(*args: str) -> list[str]:
-    script = Path(sys.executable).with_name("rempart")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "rempart", *args]
-
-
 def _rempart(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        _rempart_argv(*args), capture_output=True, text=True, timeout=60, check=False
+        rempart_argv(*args), capture_output=True, text=True, timeout=60, check=False
     )
 
 

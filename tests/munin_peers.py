@@ -32,7 +32,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -41,6 +40,7 @@ from pathlib import Path
 
 from rempart.munin.names import clean_fieldname
 from tests.conftest import missing_dependency, need_program
+from tests.e2e.agent import rempart_argv
 
 __all__ = [
     "MUNIN_NODE",
@@ -60,7 +60,6 @@ __all__ = [
     "need_munin",
     "parse_values",
     "rempart_agent_node",
-    "rempart_argv",
     "rrd_last",
     "rrd_names",
     "rrd_path",
@@ -631,17 +630,6 @@ plugins = "{plugins}"
 plugin_conf = "{plugin_conf}"
 plugin_timeout = "10s"
 """
-
-
-def rempart_argv(*args: str) -> list[str]:
-    """``.venv/bin/rempart ARGS`` (the script next to this interpreter, else the checkout's)."""
-    for script in (
-        Path(sys.executable).with_name("rempart"),
-        Path(__file__).resolve().parent.parent / ".venv" / "bin" / "rempart",
-    ):
-        if script.exists():
-            return [str(script), *args]
-    return [sys.executable, "-m", "rempart", *args]
 
 
 @contextlib.contextmanager
