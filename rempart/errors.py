@@ -13,6 +13,7 @@
     ├── AbuseIPDBError                AbuseIPDB cannot be used (no key, refused key, bad answer)
     ├── ProbeError                    a metric probe cannot collect (a failed collection, no crash)
     ├── MuninError                    the munin-node server or a Munin plugin cannot be used
+    ├── NotifyError                   a notification (mail, webhook) cannot be sent now
     └── UsageError                    the command line asks for something impossible
 
 Every error carries a message key and parameters (see :mod:`rempart.i18n`) so the
@@ -33,6 +34,7 @@ __all__ = [
     "FilterError",
     "FirewallError",
     "MuninError",
+    "NotifyError",
     "ProbeError",
     "RempartError",
     "SourceError",
@@ -121,3 +123,10 @@ class MuninError(RempartError):
     """The munin-node server cannot listen, or a Munin plugin directory cannot be used."""
 
     key = "munin.failed"
+
+
+class NotifyError(RempartError):
+    """A notification cannot be sent now (SMTP or webhook refused or unreachable): it stays
+    in the outbox and is tried again later."""
+
+    key = "notify.failed"

@@ -684,6 +684,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "choisissez une adresse et un port libres dans [metrics.prometheus] listen, ou mettez "
         "enabled = false",
     ),
+    #
+    #
+    #
+    # --- server: store (time series, rollups) ---
+    #
+    #
+    #
+    # --- server: poller (munin client, rounds, nodes) ---
+    #
+    #
+    #
+    # --- server: alerts (rules, state machine, forecast, incidents) ---
+    "alerts.unknown_id": (
+        "no alert with id {id}. Fix: see the ids with `rempart alerts`",
+        "aucune alerte d'identifiant {id}. Correction : voyez les identifiants avec "
+        "`rempart alerts`",
+    ),
+    #
+    #
+    #
+    # --- server: notifications (mail, webhook, outbox) ---
+    "notify.failed": (
+        "{channel}: cannot send the notification ({reason}); it stays queued and will be tried "
+        "again. Fix: {fix}",
+        "{channel} : envoi de la notification impossible ({reason}) ; elle reste en file et sera "
+        "retentée. Correction : {fix}",
+    ),
+    #
+    #
+    #
+    # --- server: config ---
+    #
+    #
+    #
+    # --- server: service and command line (lead) ---
 }
 
 

@@ -23,12 +23,13 @@ from rempart.config.schema import (
     PortRange,
     SourceConfig,
 )
+from rempart.config.server import build_server
 from rempart.errors import ConfigError
 from rempart.guard.firewall import JAIL_NAME, RESERVED_NAMES
 
 __all__ = ["build_config", "default_config_text", "load_config"]
 
-_ALLOWED_TOP = {"rempart", "defaults", "jails", "abuseipdb", "metrics", "probes"}
+_ALLOWED_TOP = {"rempart", "defaults", "jails", "abuseipdb", "metrics", "probes", "server"}
 
 
 class _Ctx:
@@ -296,6 +297,7 @@ def build_config(data: Mapping[str, Any], path: Path) -> Config:
         defaults=defaults,
         abuseipdb=build_abuseipdb(data.get("abuseipdb", {}), frozenset(built), ctx.error),
         metrics=build_metrics(data.get("metrics", {}), data.get("probes", {}), ctx.error),
+        server=build_server(data.get("server", {}), ctx.error, state),
     )
 
 

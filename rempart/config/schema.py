@@ -18,6 +18,7 @@ from rempart.config.abuseipdb import AbuseIPDBConfig
 from rempart.config.keyspec import KeySpec
 from rempart.config.metrics import MetricsConfig
 from rempart.config.metrics_keys import METRICS_KEYS
+from rempart.config.server import ServerConfig
 from rempart.guard.policy import Escalation
 
 __all__ = [
@@ -91,6 +92,7 @@ class Config:
     defaults: JailConfig = field(default_factory=lambda: JailConfig(name="", filter=""))
     abuseipdb: AbuseIPDBConfig = field(default_factory=AbuseIPDBConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    server: ServerConfig = field(default_factory=ServerConfig)
 
 
 _JAIL_COMMON = (

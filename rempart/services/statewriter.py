@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -19,6 +19,7 @@ from typing import TypeVar
 from rempart.clock import Clock
 from rempart.errors import RempartError
 from rempart.store.db import Database
+from rempart.store.schema import Migration
 
 __all__ = ["StateWriter"]
 
@@ -28,8 +29,16 @@ T = TypeVar("T")
 class StateWriter:
     """Owner of the database at ``path``; see the module documentation."""
 
-    def __init__(self, path: Path, *, clock: Clock, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Clock,
+        log: logging.Logger,
+        migrations: Sequence[Migration] | None = None,
+    ) -> None:
         self.path = path
+        self._migrations = migrations
         self._clock = clock
         self._log = log
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="rempart-state")
@@ -38,7 +47,9 @@ class StateWriter:
 
     async def open(self) -> None:
         """Open (create, migrate) the database in the writer thread. Raises StateError."""
-        self._db = await self.run_raw(lambda: Database.open(self.path, clock=self._clock))
+        self._db = await self.run_raw(
+            lambda: Database.open(self.path, clock=self._clock, migrations=self._migrations)
+        )
 
     async def run_raw(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)

@@ -1,0 +1,2 @@
+-- 0001_series: the supervision server database (owned by the "store" part until issue 6 lands).
+-- Placeholder of the contract; its owner writes the tables.

@@ -1,0 +1,2 @@
+-- 0002_nodes: the supervision server database (owned by the "poller" part until issue 6 lands).
+-- Placeholder of the contract; its owner writes the tables.

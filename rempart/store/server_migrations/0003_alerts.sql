@@ -1,0 +1,2 @@
+-- 0003_alerts: the supervision server database (owned by the "alerts" part until issue 6 lands).
+-- Placeholder of the contract; its owner writes the tables.

@@ -1,0 +1,2 @@
+-- 0004_outbox: the supervision server database (owned by the "notify" part until issue 6 lands).
+-- Placeholder of the contract; its owner writes the tables.

@@ -1,0 +1,1 @@
+"""Numbered migrations of the supervision server database (server.db)."""
