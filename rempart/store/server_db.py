@@ -6,13 +6,15 @@ history can be moved, backed up or dropped on its own.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from rempart.clock import Clock
-from rempart.store.db import Database
-from rempart.store.schema import Migration, load_migrations
+from rempart.errors import StateError
+from rempart.store.db import BUSY_TIMEOUT, Database
+from rempart.store.schema import Migration, applied_version, load_migrations
 
-__all__ = ["SERVER_MIGRATIONS", "open_server_db", "server_migrations"]
+__all__ = ["SERVER_MIGRATIONS", "open_server_db", "open_server_db_readonly", "server_migrations"]
 
 SERVER_MIGRATIONS = "rempart.store.server_migrations"
 
@@ -24,3 +26,30 @@ def server_migrations() -> tuple[Migration, ...]:
 def open_server_db(path: Path, *, clock: Clock | None = None) -> Database:
     """Open (creating and migrating as needed) the server database. Raises StateError."""
     return Database.open(path, clock=clock, migrations=server_migrations())
+
+
+def open_server_db_readonly(path: Path) -> Database:
+    """Open the server database for reading only (the CLI: ``rempart nodes``, ``alerts``,
+    ``query``), never creating or migrating it: the running server is its one writer.
+    Raises StateError when it is missing, unreadable, or of another schema version."""
+    fix = "start `rempart server` once (it creates the database), or give its path with --database"
+    if not path.exists():
+        raise StateError("state.unusable", path=path, reason="no such file", fix=fix)
+    try:
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+        )
+        connection.row_factory = sqlite3.Row
+        version = applied_version(connection)
+    except sqlite3.Error as exc:
+        raise StateError("state.unusable", path=path, reason=exc, fix=fix) from exc
+    known = len(server_migrations())
+    if version != known:
+        connection.close()
+        raise StateError(
+            "state.unusable",
+            path=path,
+            reason=f"schema version {version}, this rempart knows {known}",
+            fix="run the same rempart version as the server (or restart the server to migrate)",
+        )
+    return Database(connection, path, version)
