@@ -711,6 +711,106 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{channel} : envoi de la notification impossible ({reason}) ; elle reste en file et sera "
         "retentée. Correction : {fix}",
     ),
+    "notify.smtp": (
+        "mail to {server}: cannot send ({reason}); the message stays queued. Fix: check "
+        "[server.mail] host, port and security, and that the SMTP server is up",
+        "courriel vers {server} : envoi impossible ({reason}) ; le message reste en file. "
+        "Correction : vérifiez host, port et security dans [server.mail], et que le serveur "
+        "SMTP fonctionne",
+    ),
+    "notify.smtp_auth": (
+        "mail to {server}: login refused ({reason}); the message stays queued. Fix: check "
+        "[server.mail] username and password",
+        "courriel vers {server} : authentification refusée ({reason}) ; le message reste en "
+        "file. Correction : vérifiez username et password dans [server.mail]",
+    ),
+    "notify.smtp_refused": (
+        "mail to {server}: the server refused the sender or the recipients ({reason}); the "
+        "message stays queued. Fix: check [server.mail] from and to",
+        "courriel vers {server} : le serveur refuse l'expéditeur ou les destinataires "
+        "({reason}) ; le message reste en file. Correction : vérifiez from et to dans "
+        "[server.mail]",
+    ),
+    "notify.smtp_password": (
+        "mail: the SMTP password cannot be read ({reason}); the message stays queued. Fix: "
+        "correct [server.mail] password (file: or env: reference) or what it points to",
+        "courriel : le mot de passe SMTP est illisible ({reason}) ; le message reste en file. "
+        "Correction : corrigez password dans [server.mail] (référence file: ou env:) ou ce "
+        "vers quoi il pointe",
+    ),
+    "notify.webhook_status": (
+        "webhook {name} ({host}): answered HTTP {status}; the message stays queued. Fix: "
+        "check the webhook's url in [[server.webhooks]] and the receiving service",
+        "webhook {name} ({host}) : réponse HTTP {status} ; le message reste en file. "
+        "Correction : vérifiez l'url du webhook dans [[server.webhooks]] et le service qui "
+        "le reçoit",
+    ),
+    "notify.webhook_redirect": (
+        "webhook {name} ({host}): answered a redirect (HTTP {status}), not followed; the "
+        "message stays queued. Fix: put the final address in [[server.webhooks]] url",
+        "webhook {name} ({host}) : réponse de redirection (HTTP {status}), non suivie ; le "
+        "message reste en file. Correction : mettez l'adresse finale dans l'url de "
+        "[[server.webhooks]]",
+    ),
+    "notify.webhook_network": (
+        "webhook {name} ({host}): cannot post ({reason}); the message stays queued. Fix: "
+        "check the url in [[server.webhooks]], the network and the receiving service",
+        "webhook {name} ({host}) : envoi impossible ({reason}) ; le message reste en file. "
+        "Correction : vérifiez l'url dans [[server.webhooks]], le réseau et le service qui "
+        "le reçoit",
+    ),
+    "notify.no_channel": (
+        "{channel}: no such notification channel is configured now; its messages stay "
+        "queued. Fix: configure it again ([server.mail] or [[server.webhooks]]) to send them",
+        "{channel} : ce canal de notification n'est plus configuré ; ses messages restent en "
+        "file. Correction : configurez-le à nouveau ([server.mail] ou [[server.webhooks]]) "
+        "pour les envoyer",
+    ),
+    "notify.subject_one": (
+        "[rempart] {where}: {severity} {change}: {what}",
+        "[rempart] {where} : {severity} {change} : {what}",
+    ),
+    "notify.subject_many": (
+        "[rempart] {where}: {count} alerts ({summary})",
+        "[rempart] {where} : {count} alertes ({summary})",
+    ),
+    "notify.where_group": ("incident in group {group}", "incident dans le groupe {group}"),
+    "notify.head_host": ("Host {host} (group {group}), {at}", "Hôte {host} (groupe {group}), {at}"),
+    "notify.head_incident": (
+        "Provider incident: most hosts of group {group} degrade together, {at}",
+        "Incident chez l'hébergeur : la plupart des hôtes du groupe {group} se dégradent "
+        "ensemble, {at}",
+    ),
+    "notify.change.fired": ("fired", "déclenchée"),
+    "notify.change.escalated": ("escalated", "aggravée"),
+    "notify.change.eased": ("eased", "atténuée"),
+    "notify.change.resolved": ("resolved", "résolue"),
+    "notify.many.fired": ("{count} fired", "{count} déclenchées"),
+    "notify.many.escalated": ("{count} escalated", "{count} aggravées"),
+    "notify.many.eased": ("{count} eased", "{count} atténuées"),
+    "notify.many.resolved": ("{count} resolved", "{count} résolues"),
+    "notify.line": ("{severity} {change}: {what}", "{severity} {change} : {what}"),
+    "notify.severity.warning": ("warning", "avertissement"),
+    "notify.severity.critical": ("critical", "critique"),
+    "notify.kind.threshold": ("out of range", "hors limites"),
+    "notify.kind.no_data": ("no data", "plus de données"),
+    "notify.kind.unreachable": ("node unreachable", "nœud injoignable"),
+    "notify.kind.disk_full": ("disk full soon", "disque bientôt plein"),
+    "notify.kind.incident": ("provider incident", "incident chez l'hébergeur"),
+    "notify.facts": (
+        "value {value} · since {since} · alert {id}",
+        "valeur {value} · depuis {since} · alerte {id}",
+    ),
+    "notify.was": ("was {severity}", "était {severity}"),
+    "notify.acked": ("acknowledged by {by} at {at}", "acquittée par {by} à {at}"),
+    "notify.more": (
+        "… and {count} more alerts (see `rempart alerts`)",
+        "… et {count} alertes de plus (voyez `rempart alerts`)",
+    ),
+    "notify.ack_hint": (
+        "Acknowledge (no more reminders): rempart ack {id}   See all: rempart alerts",
+        "Acquitter (plus de rappels) : rempart ack {id}   Tout voir : rempart alerts",
+    ),
     #
     #
     #
