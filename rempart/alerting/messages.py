@@ -55,8 +55,8 @@ Format = Literal["mail", "json", "slack"]
 JSON_VERSION = 1
 MAX_TEXT = 200  # one label, title, detail or host name
 MAX_SUBJECT = 200
-MAX_ALERTS = 50  # alerts listed in one message; the others are counted
-MAX_BODY = 16_000  # characters of a mail body or a Slack text
+MAX_ALERTS = 50  # at most this many alerts listed in one message; the others are counted
+MAX_BODY = 16_000  # characters of a mail body or a Slack text (Mattermost takes 16,383)
 
 _CHANGES = ("fired", "escalated", "eased", "resolved")
 _SEVERITY_RANK = {"critical": 0, "warning": 1}
@@ -240,22 +240,30 @@ def _alert_lines(tr: AlertTransition, lang: str, zone: tzinfo) -> list[str]:
 def mail_body(
     topic: Topic, transitions: Sequence[AlertTransition], lang: str, zone: tzinfo = UTC
 ) -> str:
-    """The plain-text body: a head line, one block per alert (at most :data:`MAX_ALERTS`),
-    how to acknowledge; at most :data:`MAX_BODY` characters."""
-    lines = [_head(topic, transitions, lang, zone), ""]
-    for tr in transitions[:MAX_ALERTS]:
-        lines.extend(_alert_lines(tr, lang, zone))
-        lines.append("")
-    if len(transitions) > MAX_ALERTS:
-        lines.extend([_t("more", lang, count=len(transitions) - MAX_ALERTS), ""])
+    """The plain-text body: a head line, one block per alert (as many as fit in
+    :data:`MAX_ALERTS` and :data:`MAX_BODY`, the rest counted), how to acknowledge."""
+    blocks = ["\n".join(_alert_lines(tr, lang, zone)) + "\n" for tr in transitions]
+    shown, more = _fit(blocks, MAX_BODY - 1_000)
+    lines = [_head(topic, transitions, lang, zone), "", *shown]
+    if more:
+        lines.extend([_t("more", lang, count=more), ""])
     firing = [tr.alert.id for tr in transitions if tr.change != "resolved" and not tr.alert.ack_by]
     if firing:
         lines.append(_t("ack_hint", lang, id=firing[0]))
-    return _bound("\n".join(lines) + "\n", MAX_BODY)
+    return "\n".join(lines) + "\n"
 
 
-def _bound(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 2] + "…\n"
+def _fit(blocks: Sequence[str], budget: int) -> tuple[list[str], int]:
+    """The first blocks (at most :data:`MAX_ALERTS`) whose total fits ``budget``, and how
+    many were left out."""
+    shown: list[str] = []
+    used = 0
+    for block in blocks[:MAX_ALERTS]:
+        used += len(block) + 1
+        if used > budget:
+            break
+        shown.append(block)
+    return shown, len(blocks) - len(shown)
 
 
 def _number(value: float | None) -> float | None:
@@ -335,8 +343,9 @@ def slack_document(
 ) -> str:
     """``{"text": …}`` for a Mattermost or Slack incoming webhook."""
     lines = [f"**{markdown_escape(_head(topic, transitions, lang, zone))}**"]
-    lines.extend(_slack_line(tr, lang, zone) for tr in transitions[:MAX_ALERTS])
-    if len(transitions) > MAX_ALERTS:
-        lines.append(markdown_escape(_t("more", lang, count=len(transitions) - MAX_ALERTS)))
-    text = _bound("\n".join(lines), MAX_BODY)
+    shown, more = _fit([_slack_line(tr, lang, zone) for tr in transitions], MAX_BODY - 1_000)
+    lines.extend(shown)
+    if more:
+        lines.append(markdown_escape(_t("more", lang, count=more)))
+    text = "\n".join(lines)
     return json.dumps({"text": text}, ensure_ascii=False, allow_nan=False)
