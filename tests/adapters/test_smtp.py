@@ -76,7 +76,8 @@ def test_starttls_with_auth(certs: Certs, tmp_path: Path) -> None:
     with mail_server(port, security="starttls", cert=certs.pair("good"),
                      users={"alice": "s3cret"}) as got:  # fmt: skip
         asyncio.run(SmtpSender(cfg, ssl_context=client_context(certs)).send(MESSAGE))
-    assert got.logins == ["alice"] and got.subjects == [MESSAGE.subject]
+    assert got.logins == ["alice"]
+    assert got.subjects == [MESSAGE.subject]
 
 
 def test_implicit_tls_with_auth_from_environment(certs: Certs) -> None:
@@ -85,48 +86,56 @@ def test_implicit_tls_with_auth_from_environment(certs: Certs) -> None:
     sender = SmtpSender(cfg, ssl_context=client_context(certs), environ={"SMTP_PASS": "pw"})
     with mail_server(port, security="tls", cert=certs.pair("good"), users={"bob": "pw"}) as got:
         asyncio.run(sender.send(MESSAGE))
-    assert got.logins == ["bob"] and len(got.messages) == 1
+    assert got.logins == ["bob"]
+    assert len(got.messages) == 1
 
 
 def test_wrong_password_is_a_notify_error_without_the_password(certs: Certs) -> None:
     port = free_port()
     cfg = config(port, security="tls", username="bob", password=SecretRef("env", "SMTP_PASS"))
     sender = SmtpSender(cfg, ssl_context=client_context(certs), environ={"SMTP_PASS": "wrong"})
-    with mail_server(port, security="tls", cert=certs.pair("good"), users={"bob": "pw"}) as got:
-        with pytest.raises(NotifyError) as err:
-            asyncio.run(sender.send(MESSAGE))
-    assert err.value.key == "notify.smtp_auth" and "wrong" not in str(err.value)
-    assert "535" in str(err.value) and got.messages == []
+    server = mail_server(port, security="tls", cert=certs.pair("good"), users={"bob": "pw"})
+    with server as got, pytest.raises(NotifyError) as err:
+        asyncio.run(sender.send(MESSAGE))
+    assert err.value.key == "notify.smtp_auth"
+    assert "wrong" not in str(err.value)
+    assert "535" in str(err.value)
+    assert got.messages == []
 
 
 def test_untrusted_certificate_is_refused(certs: Certs) -> None:
     port = free_port()
-    with mail_server(port, security="tls", cert=certs.pair("self")) as got:
-        with pytest.raises(NotifyError) as err:
-            asyncio.run(SmtpSender(config(port, security="tls"),
-                                   ssl_context=client_context(certs)).send(MESSAGE))  # fmt: skip
-    assert "CERTIFICATE_VERIFY_FAILED" in str(err.value) and got.messages == []
+    sender = SmtpSender(config(port, security="tls"), ssl_context=client_context(certs))
+    with (
+        mail_server(port, security="tls", cert=certs.pair("self")) as got,
+        pytest.raises(NotifyError) as err,
+    ):
+        asyncio.run(sender.send(MESSAGE))
+    assert "CERTIFICATE_VERIFY_FAILED" in str(err.value)
+    assert got.messages == []
 
 
 def test_starttls_asked_but_not_offered_sends_nothing_in_clear() -> None:
     port = free_port()
-    with mail_server(port) as got:
-        with pytest.raises(NotifyError) as err:
-            asyncio.run(SmtpSender(config(port, security="starttls")).send(MESSAGE))
-    assert "STARTTLS" in str(err.value) and got.messages == []
+    with mail_server(port) as got, pytest.raises(NotifyError) as err:
+        asyncio.run(SmtpSender(config(port, security="starttls")).send(MESSAGE))
+    assert "STARTTLS" in str(err.value)
+    assert got.messages == []
 
 
 def test_missing_password_file_is_a_notify_error(tmp_path: Path) -> None:
     cfg = config(free_port(), username="a", password=SecretRef("file", str(tmp_path / "none")))
     with pytest.raises(NotifyError) as err:
         asyncio.run(SmtpSender(cfg).send(MESSAGE))
-    assert err.value.key == "notify.smtp_password" and "no file" in str(err.value)
+    assert err.value.key == "notify.smtp_password"
+    assert "no file" in str(err.value)
 
 
 def test_server_down_is_a_notify_error() -> None:
     with pytest.raises(NotifyError) as err:
         asyncio.run(SmtpSender(config(free_port())).send(MESSAGE))
-    assert err.value.key == "notify.smtp" and "ConnectionRefusedError" in str(err.value)
+    assert err.value.key == "notify.smtp"
+    assert "ConnectionRefusedError" in str(err.value)
 
 
 def round_of(n: int) -> list[AlertTransition]:

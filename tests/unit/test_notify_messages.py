@@ -63,7 +63,8 @@ def test_ten_disk_alerts_of_one_host_make_one_message_per_channel() -> None:
     assert mail.subject == "[rempart] web1: 10 alerts (10 fired)"
     assert all(f"Disk /srv{i}" in mail.body for i in range(10))
     doc = json.loads(out[1].payload)
-    assert doc["count"] == 10 and len(doc["alerts"]) == 10
+    assert doc["count"] == 10
+    assert len(doc["alerts"]) == 10
     assert mail.payload == ""
 
 
@@ -148,18 +149,25 @@ def test_hostile_label_stays_plain_bounded_and_cannot_inject_headers() -> None:
     tr = transition(title=HOSTILE + "x" * 10_000, detail="\x00\x1b[31m" + "y" * 10_000)
     out = compose([tr], CHANNELS, language="en")
     mail, hook, chat = out
-    assert "\r" not in mail.subject and "\n" not in mail.subject
+    assert "\r" not in mail.subject
+    assert "\n" not in mail.subject
     assert len(mail.subject) <= MAX_SUBJECT
     for line in mail.body.splitlines():
         assert len(line) <= MAX_TEXT + 40
-        assert "\x00" not in line and "\x1b" not in line
-    assert "Bcc: victim" in mail.body and "\nBcc:" not in mail.body
+        assert "\x00" not in line
+        assert "\x1b" not in line
+    assert "Bcc: victim" in mail.body
+    assert "\nBcc:" not in mail.body
     alert = json.loads(hook.payload)["alerts"][0]
-    assert len(alert["title"]) == MAX_TEXT and "\n" not in alert["title"]
+    assert len(alert["title"]) == MAX_TEXT
+    assert "\n" not in alert["title"]
     text = json.loads(chat.payload)["text"]
-    assert "<script>" not in text and "&lt;script&gt;" in text
-    assert "@channel" not in text and "@\u200bchannel" in text
-    assert "\\*x\\*" in text and "\\[a\\]\\(http" in text
+    assert "<script>" not in text
+    assert "&lt;script&gt;" in text
+    assert "@channel" not in text
+    assert "@\u200bchannel" in text
+    assert "\\*x\\*" in text
+    assert "\\[a\\]\\(http" in text
     assert len(text.split("\n")) == 2
 
 
@@ -193,6 +201,7 @@ def test_plain_is_one_bounded_line(text: str) -> None:
 def test_subject_never_breaks_a_line(title: str, host: str, lang: str) -> None:
     out = compose([transition(host or "h", title=title)], CHANNELS, language=lang)
     for msg in out:
-        assert "\r" not in msg.subject and "\n" not in msg.subject
+        assert "\r" not in msg.subject
+        assert "\n" not in msg.subject
         assert len(msg.subject) <= MAX_SUBJECT
         json.loads(msg.payload or "{}")

@@ -13,7 +13,7 @@ T0 = 1764583200.0
 
 
 def msg(channel: str, n: int) -> OutgoingMessage:
-    return OutgoingMessage(channel, f"subject {n}", f"body {n}", '{"n": %d}' % n)
+    return OutgoingMessage(channel, f"subject {n}", f"body {n}", f'{{"n": {n}}}')
 
 
 def test_queue_due_sent_and_restart(tmp_path: Path) -> None:
@@ -21,10 +21,12 @@ def test_queue_due_sent_and_restart(tmp_path: Path) -> None:
     with open_server_db(path, clock=FrozenClock(T0)) as db:
         box = SqliteOutbox(db)
         ids = box.enqueue([msg("mail", 1), msg("webhook:a", 2), msg("mail", 3)], T0)
-        assert ids == sorted(ids) and box.pending() == 3
+        assert ids == sorted(ids)
+        assert box.pending() == 3
         due = box.due(T0)
         assert [q.message for q in due] == [msg("mail", 1), msg("webhook:a", 2), msg("mail", 3)]
-        assert due[0].created == T0 and due[0].attempts == 0
+        assert due[0].created == T0
+        assert due[0].attempts == 0
         box.sent(ids[1], T0 + 1)
         box.sent(ids[1], T0 + 2)  # twice: no harm
         assert box.pending() == 2
@@ -45,7 +47,9 @@ def test_a_failed_message_holds_back_its_channel_only(tmp_path: Path) -> None:
         box.failed(m1, T0, T0 + 60, "x" * 2000)
         assert [q.id for q in box.due(T0 + 1)] == [h1]  # mail waits behind m1
         (first, *_) = box.due(T0 + 60)
-        assert first.id == m1 and first.attempts == 1 and len(first.last_error) == MAX_ERROR
+        assert first.id == m1
+        assert first.attempts == 1
+        assert len(first.last_error) == MAX_ERROR
         assert [q.id for q in box.due(T0 + 60)] == [m1, m2, h1, m3]
         assert [q.id for q in box.due(T0 + 60, limit=2)] == [m1, m2]
         box.sent(m1, T0 + 61)
