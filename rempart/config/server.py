@@ -47,6 +47,7 @@ from rempart.alerting.values import AlertRule
 from rempart.config.abuseipdb import SecretRef
 from rempart.config.durations import format_duration, parse_duration
 from rempart.errors import ConfigError
+from rempart.munin.ranges import Range, parse_range
 
 __all__ = [
     "DEFAULT_SERVER_SOCKET",
@@ -352,15 +353,11 @@ def check_range(text: str) -> str | None:
     if text == "":
         return None
     m = _RANGE.fullmatch(text)
-    if m is None and re.fullmatch(r"[-+\d.:\s]*", text):
-        return (
-            f"{text[:40]!r} has a bound that is not a number (munin-limits would read it the "
-            "Perl way: 1.2.3 as 1.2, + as 0)"
-        )
     if m is None:
+        munin = parse_range(text)
+        read = "0:0 and alarm on every value but 0" if munin == Range(0.0, 0.0) else str(munin)
         return (
-            f"{text[:40]!r} is not a Munin range (munin-limits would read it as 0:0 and "
-            "alarm on every value but 0)"
+            f"{text[:40]!r} is not a Munin range of numbers (munin-limits would read it as {read})"
         )
     if m.group("bare") is None and m.group("low") is None and m.group("high") is None:
         return '":" has no bound'
