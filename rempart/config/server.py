@@ -65,7 +65,9 @@ __all__ = [
     "parse_node_address",
 ]
 
-DEFAULT_SERVER_SOCKET = Path("/run/rempart/server.sock")
+#: its own directory: systemd removes a RuntimeDirectory when its unit stops (the agent's is
+#: /run/rempart), see packaging/rempart-server.service
+DEFAULT_SERVER_SOCKET = Path("/run/rempart-server/server.sock")
 DAY = 86400.0
 
 
@@ -705,7 +707,7 @@ def build_server(
         timeout=timeout,
         concurrency=t.integer("concurrency", 100, "100", 1, 100_000),
         database=t.path("database", state_dir / "server.db", '"/var/lib/rempart/server.db"', where),
-        socket=t.path("socket", DEFAULT_SERVER_SOCKET, '"/run/rempart/server.sock"', where),
+        socket=t.path("socket", DEFAULT_SERVER_SOCKET, '"/run/rempart-server/server.sock"', where),
         retention=_retention(error, t.data.get("retention", {})),
         alerts=_alerts(error, t.data.get("alerts", {}), language),
         incident=_incident(error, t.data.get("incident", {})),

@@ -62,10 +62,10 @@ SERVER_KEYS: Mapping[str, tuple[K, ...]] = MappingProxyType(
             K(
                 "socket",
                 "path",
-                "/run/rempart/server.sock",
+                "/run/rempart-server/server.sock",
                 "Control socket of the server (used by rempart ack).",
                 "Socket de contrôle du serveur (utilisé par rempart ack).",
-                '"/run/rempart/server.sock"',
+                '"/run/rempart-server/server.sock"',
             ),
         ),
         "server.groups.GROUP": (
