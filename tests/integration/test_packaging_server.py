@@ -27,7 +27,8 @@ def _local_unit(tmp_path: Path) -> Path:
 def test_unit_runs_unprivileged_in_its_own_directories() -> None:
     unit = settings(UNIT.read_text(encoding="utf-8"))
     assert unit["ExecStart"] == ["/usr/bin/rempart server"]
-    assert unit["User"] == ["rempart-server"] and unit["Group"] == ["rempart"]
+    assert unit["User"] == ["rempart-server"]
+    assert unit["Group"] == ["rempart"]
     assert unit["CapabilityBoundingSet"] == [""]
     # not the agent's /run/rempart: systemd removes it when the declaring unit stops
     assert unit["RuntimeDirectory"] == [DEFAULT_SERVER_SOCKET.parent.name] != ["rempart"]
@@ -49,8 +50,14 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
 def test_unit_exposure_is_low(tmp_path: Path) -> None:
     analyze = need_program("systemd-analyze", "systemd")
     done = subprocess.run(
-        [analyze, "security", "--offline=true", "--threshold=20", "--no-pager"]
-        + [str(_local_unit(tmp_path))],
+        [
+            analyze,
+            "security",
+            "--offline=true",
+            "--threshold=20",
+            "--no-pager",
+            str(_local_unit(tmp_path)),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -69,4 +76,5 @@ def test_sysusers_creates_the_user_in_group_rempart(tmp_path: Path) -> None:
     users = (tmp_path / "etc" / "passwd").read_text(encoding="utf-8").splitlines()
     gid = next(g.split(":")[2] for g in groups if g.startswith("rempart:"))
     user = next(u.split(":") for u in users if u.startswith("rempart-server:"))
-    assert user[3] == gid and user[5] == "/var/lib/rempart-server"
+    assert user[3] == gid
+    assert user[5] == "/var/lib/rempart-server"

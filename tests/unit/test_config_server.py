@@ -121,7 +121,9 @@ def _error(text: str) -> ConfigError:
 
 def test_every_key_of_the_full_example() -> None:
     s = _server(FULL)
-    assert s.interval == 600 and s.timeout == 45 and s.concurrency == 50
+    assert s.interval == 600
+    assert s.timeout == 45
+    assert s.concurrency == 50
     assert s.database == Path("/etc/rempart/db/server.db")
     assert s.socket == Path("/run/rempart/srv.sock")
     assert s.nodes == (
@@ -171,7 +173,9 @@ def test_defaults_without_a_server_table() -> None:
     assert s.retention == RetentionConfig(800 * DAY, 1830 * DAY, 0.0)
     assert s.alerts == AlertsConfig()
     assert s.incident == IncidentConfig()
-    assert s.mail is None and s.webhooks == () and s.nodes == ()
+    assert s.mail is None
+    assert s.webhooks == ()
+    assert s.nodes == ()
 
 
 def test_defaults_of_the_subtables() -> None:
@@ -188,8 +192,10 @@ def test_defaults_of_the_subtables() -> None:
         "none",
         30,
     )
-    assert s.mail.username is None and s.mail.password is None
-    assert s.webhooks[0].format == "json" and s.webhooks[0].timeout == 10
+    assert s.mail.username is None
+    assert s.mail.password is None
+    assert s.webhooks[0].format == "json"
+    assert s.webhooks[0].timeout == 10
 
 
 @pytest.mark.parametrize(("security", "port"), [("starttls", 587), ("tls", 465), ("none", 25)])
@@ -198,7 +204,8 @@ def test_mail_port_follows_the_security(security: str, port: int) -> None:
         f'[server.mail]\nfrom = "r@example.org"\nto = ["a@example.org"]\nhost = "smtp.e.org"\n'
         f'security = "{security}"\n'
     )
-    assert s.mail is not None and s.mail.port == port
+    assert s.mail is not None
+    assert s.mail.port == port
 
 
 def test_relative_database_is_read_from_the_config_directory(tmp_path: Path) -> None:
@@ -367,9 +374,17 @@ ERRORS = [
         "in clear",
     ),
     ('[[server.webhooks]]\nurl = "https://e.org/h"\n', "server.webhooks[0].name", "webhook name"),
-    ('[[server.webhooks]]\nname = "mail"\nurl = "https://e.org/h"\n', "server.webhooks[0].name", "not 'mail'"),
+    (
+        '[[server.webhooks]]\nname = "mail"\nurl = "https://e.org/h"\n',
+        "server.webhooks[0].name",
+        "not 'mail'",
+    ),
     ('[[server.webhooks]]\nname = "w"\nurl = "ftp://e.org/h"\n', "server.webhooks[0].url", "http"),
-    ('[[server.webhooks]]\nname = "w"\nurl = "https://e.org/a b"\n', "server.webhooks[0].url", "spaces"),
+    (
+        '[[server.webhooks]]\nname = "w"\nurl = "https://e.org/a b"\n',
+        "server.webhooks[0].url",
+        "spaces",
+    ),
     (
         '[[server.webhooks]]\nname = "w"\nurl = "https://e.org/h"\nformat = "teams"\n',
         "server.webhooks[0].format",
@@ -398,7 +413,8 @@ def test_errors_name_the_key_and_the_fix(text: str, key: str, word: str) -> None
     assert err.params["fix"], err.params
     message = f"{err.params['problem']} {err.params['fix']}"
     assert word in message, message
-    assert str(CONFIG) in str(err) and "Fix:" in str(err)
+    assert str(CONFIG) in str(err)
+    assert "Fix:" in str(err)
 
 
 def test_every_documented_key_is_accepted_and_in_the_full_example() -> None:
@@ -415,7 +431,7 @@ def test_every_documented_key_is_accepted_and_in_the_full_example() -> None:
     }
     for table in tables:
         for spec in KEYS[table]:
-            assert spec.help_en and spec.help_fr and spec.example, spec
+            assert all((spec.help_en, spec.help_fr, spec.example)), spec
             if table != "server.groups.GROUP":
                 assert re.search(rf"^{spec.name} = ", FULL, re.M), (table, spec.name)
                 # each documented example is accepted where it belongs
@@ -445,7 +461,8 @@ def test_the_commented_example_of_the_default_configuration_is_valid() -> None:
     s = _server(text + "\n" + "\n".join(lines))
     assert [n.name for n in s.nodes] == ["web1", "mail", "vm3"]
     assert s.alerts.rules[0].match == "*/df/*"
-    assert s.mail is not None and s.webhooks[0].format == "slack"
+    assert s.mail is not None
+    assert s.webhooks[0].format == "slack"
     assert _server(text).nodes == ()  # commented out: no server by default
 
 
