@@ -379,7 +379,7 @@ def _groups(error: Error, value: Any) -> tuple[NodeConfig, ...]:
     seen: dict[str, str] = {}
     where: dict[tuple[str, int], str] = {}
     for group, table in value.items():
-        key = f"server.groups.{group[:64]}"
+        key = f"server.groups.{_plain(group[:64])}"
         if not 0 < len(group) <= 64 or not group.isprintable() or group != group.strip():
             raise error(key, "a group name is 1 to 64 printable characters", fix)
         if not isinstance(table, dict) or not table:
@@ -406,8 +406,13 @@ def _groups(error: Error, value: Any) -> tuple[NodeConfig, ...]:
     return tuple(nodes)
 
 
+def _plain(text: str) -> str:
+    """``text`` for an error message: control characters shown as ``?``."""
+    return _CONTROL.sub("?", text)
+
+
 def _node(error: Error, group: str, name: str, text: Any) -> NodeConfig:
-    key = f"server.groups.{group[:64]}.{name[:128]}"
+    key = f"server.groups.{_plain(group[:64])}.{_plain(name[:128])}"
     if not NODE_NAME.fullmatch(name):
         raise error(
             key,

@@ -52,12 +52,12 @@ SERVER_KEYS: Mapping[str, tuple[K, ...]] = MappingProxyType(
             K(
                 "database",
                 "path",
-                "<state_dir>/server.db",
+                "server.db in state_dir",
                 "The server's SQLite database (history, nodes, alerts, outbox); a relative path "
                 "is read from the configuration file's directory.",
                 "Base SQLite du serveur (historique, nœuds, alertes, file d'envoi) ; un chemin "
                 "relatif part du répertoire du fichier de configuration.",
-                '"/var/lib/rempart/server.db"',
+                '"/var/lib/rempart-server/server.db"',
             ),
             K(
                 "socket",

@@ -273,6 +273,7 @@ ERRORS = [
     ('[server.groups."bad\\tname"]\na = "h"\n', "server.groups.bad", "printable"),
     ('[server.groups."' + "g" * 65 + '"]\na = "h"\n', "server.groups.ggg", "64"),
     ('[server.groups.G]\n"web 1" = "h"\n', "server.groups.G.web 1", "node name"),
+    ('[server.groups.G]\n"w\\u001b[2J" = "h"\n', "server.groups.G.w?[2J", "node name"),
     ("[server.groups.G]\nweb1 = 4949\n", "server.groups.G.web1", "host[:port]"),
     ('[server.groups.G]\nweb1 = "h:99999"\n', "server.groups.G.web1", "1–65535"),
     ('[server.groups.G]\nweb1 = "h i"\n', "server.groups.G.web1", "not a host name"),
