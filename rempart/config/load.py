@@ -297,7 +297,9 @@ def build_config(data: Mapping[str, Any], path: Path) -> Config:
         defaults=defaults,
         abuseipdb=build_abuseipdb(data.get("abuseipdb", {}), frozenset(built), ctx.error),
         metrics=build_metrics(data.get("metrics", {}), data.get("probes", {}), ctx.error),
-        server=build_server(data.get("server", {}), ctx.error, state),
+        server=build_server(
+            data.get("server", {}), ctx.error, state, base=path.parent, language=language
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from rempart.config.keyspec import KeySpec
 from rempart.config.metrics import MetricsConfig
 from rempart.config.metrics_keys import METRICS_KEYS
 from rempart.config.server import ServerConfig
+from rempart.config.server_keys import SERVER_KEYS
 from rempart.guard.policy import Escalation
 
 __all__ = [
@@ -422,5 +423,6 @@ KEYS: Mapping[str, tuple[KeySpec, ...]] = MappingProxyType(
             ),
         ),
         **METRICS_KEYS,
+        **SERVER_KEYS,
     }
 )
