@@ -25,9 +25,10 @@ from rempart.alerting.rules import level_of, rule_matches, thresholds
 from rempart.alerting.values import AlertKey, AlertRule, Level
 from rempart.i18n import render
 from rempart.metrics.model import Field, Graph
-from rempart.metrics.series import NodeRound, NodeStatus, SeriesKey
+from rempart.metrics.series import STEP, NodeRound, NodeStatus, SeriesKey
 
 __all__ = [
+    "MIN_CLEAR",
     "TEXT_LIMIT",
     "disk_full_observation",
     "enabled",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 TEXT_LIMIT = 200
+#: a threshold or forecast alert resolves only after staying clear this long at least (one
+#: more round), even with ``for`` 0: a value flapping every round makes one alert
+MIN_CLEAR = float(STEP)
 
 
 def plain(text: str, limit: int = TEXT_LIMIT) -> str:
@@ -109,10 +113,10 @@ def threshold_observations(
                 critical=plain(th.critical or "-", 40),
             )
             held = level_of(th, value, hysteresis)
+            title = title_of(graph, field)
+            clear_for = max(th.for_, MIN_CLEAR)
             out.append(
-                Observation(
-                    key, rnd.group, level, held, value, title_of(graph, field), detail, th.for_
-                )
+                Observation(key, rnd.group, level, held, value, title, detail, th.for_, clear_for)
             )
     return out
 
@@ -236,7 +240,8 @@ def disk_full_observation(
         )
     value = forecast.level if forecast is not None else None
     title = title_of(graph, field)
-    return Observation(key, rnd.group, level, held, value, title, detail, default_for)
+    clear_for = max(default_for, MIN_CLEAR)
+    return Observation(key, rnd.group, level, held, value, title, detail, default_for, clear_for)
 
 
 def gone_observations(

@@ -6,8 +6,11 @@ firing). For each key:
 
 - no alert, a bad level (warning/critical): a ``pending`` alert, ``since`` now; it fires at
   once when its ``for_`` is 0;
-- pending, still bad: it fires (``fired``) once the condition has lasted ``for_``; its
-  severity follows the level meanwhile. Back to ok, or not observed: dropped (never told);
+- pending, bad: it fires (``fired``) once ``for_`` has passed since it began and the level is
+  bad at that round; its severity follows the level meanwhile. Clear (past the hysteresis
+  margin) for ``clear_for``, or not observed: dropped, never told. A clear spell shorter than
+  ``clear_for`` does not restart the delay, so a value flapping across its threshold still
+  fires — once;
 - firing, the level *held* (the hysteresis test: ranges narrowed) still bad: it stays firing;
   a worse level escalates at once (``escalated``), a held level below its severity eases it
   (``eased``); an unacknowledged alert is reminded (``fired`` again, ``at`` after
@@ -92,22 +95,34 @@ def _new(obs: Observation, at: float) -> _Outcome:
 
 
 def _pending(alert: Alert, obs: Observation | None, at: float) -> _Outcome:
-    if obs is None or not _bad(obs.level):
-        if obs is not None and obs.level == "unknown":
-            return _Outcome()
+    if obs is None:
         return _Outcome(drop=alert.id)
-    alert = replace(_seen(alert, obs), severity=_severity(obs.level))
+    if obs.level == "unknown":
+        return _Outcome()
+    held = obs.level if obs.held is None else obs.held
+    if not _bad(held):
+        clear_since = at if alert.clear_since is None else alert.clear_since
+        if at - clear_since >= _clear_for(obs):
+            return _Outcome(drop=alert.id)
+        return _Outcome(replace(_seen(alert, obs), clear_since=clear_since))
+    alert = replace(_seen(alert, obs), clear_since=None)
+    if not _bad(obs.level):
+        return _Outcome(alert)  # inside the range, not past the margin: waits
+    alert = replace(alert, severity=_severity(obs.level))
     if at - alert.since >= obs.for_:
         alert = replace(alert, status="firing", fired_at=at)
         return _Outcome(alert, transition=AlertTransition(alert, "fired", at))
     return _Outcome(alert)
 
 
+def _clear_for(obs: Observation) -> float:
+    return obs.for_ if obs.clear_for is None else obs.clear_for
+
+
 def _clearing(alert: Alert, obs: Observation, at: float) -> _Outcome:
     clear_since = at if alert.clear_since is None else alert.clear_since
-    clear_for = obs.for_ if obs.clear_for is None else obs.clear_for
     alert = replace(_seen(alert, obs), clear_since=clear_since)
-    if at - clear_since >= clear_for:
+    if at - clear_since >= _clear_for(obs):
         alert = replace(alert, status="resolved", resolved_at=at)
         return _Outcome(alert, transition=AlertTransition(alert, "resolved", at))
     return _Outcome(alert)
