@@ -6,9 +6,9 @@ A host is *degraded* in a round when it is unreachable, when its PSI I/O ``full`
 its cdef ``/10000``) reaches ``io_pressure`` %, or when its CPU steal (``cpu`` graph,
 ``steal``: jiffies per second, i.e. % of one CPU) reaches ``steal``. For each group and each
 kind, when the degraded hosts are at least ``fraction`` of the group and at least
-``min_hosts``, the key ``incident:<group>/<kind>`` is critical. It fires after ``delays[kind]``; an unreachable
-incident resolves as soon as the hosts answer again (like a host's), the others after the
-same delay clear.
+``min_hosts``, the key ``incident:<group>/<kind>`` is critical. It fires after
+``delays[kind]``; an unreachable incident resolves as soon as the hosts answer again (like a
+host's), the others after the same delay clear.
 
 While an incident fires, the transitions of its group's host alerts of the matching kinds
 (``unreachable`` → unreachable; ``io``/``steal`` → threshold and no-data) that fired since

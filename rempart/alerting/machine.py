@@ -94,17 +94,20 @@ def _new(obs: Observation, at: float) -> _Outcome:
     return _Outcome(alert)
 
 
+def _pending_clear(alert: Alert, obs: Observation, at: float) -> _Outcome:
+    clear_since = at if alert.clear_since is None else alert.clear_since
+    if at - clear_since >= _clear_for(obs):
+        return _Outcome(drop=alert.id)
+    return _Outcome(replace(_seen(alert, obs), clear_since=clear_since))
+
+
 def _pending(alert: Alert, obs: Observation | None, at: float) -> _Outcome:
     if obs is None:
         return _Outcome(drop=alert.id)
     if obs.level == "unknown":
         return _Outcome()
-    held = obs.level if obs.held is None else obs.held
-    if not _bad(held):
-        clear_since = at if alert.clear_since is None else alert.clear_since
-        if at - clear_since >= _clear_for(obs):
-            return _Outcome(drop=alert.id)
-        return _Outcome(replace(_seen(alert, obs), clear_since=clear_since))
+    if not _bad(obs.level if obs.held is None else obs.held):
+        return _pending_clear(alert, obs, at)
     alert = replace(_seen(alert, obs), clear_since=None)
     if not _bad(obs.level):
         return _Outcome(alert)  # inside the range, not past the margin: waits

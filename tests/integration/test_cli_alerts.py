@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from rempart.alerting.values import Alert, AlertKey
 from rempart.cli import main
 from rempart.store.alerts import SqliteAlertStore
 from rempart.store.server_db import open_server_db
+
+if TYPE_CHECKING:
+    import pytest
 
 T0 = 1_767_225_600.0
 
@@ -36,12 +38,19 @@ def test_table_and_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     make_db(db)
     assert main(["--lang", "en", "alerts", "--database", str(db)]) == 1
     out = capsys.readouterr().out
-    assert "CRITICAL" in out and "web1" in out and "alice" in out and "98.50" in out
-    assert "\x1b" not in out and "\\x1b" in out  # the node's escape sequence is shown, not sent
+    assert "CRITICAL" in out
+    assert "web1" in out
+    assert "alice" in out
+    assert "98.50" in out
+    assert "\x1b" not in out
+    assert "\\x1b" in out
     assert "db1" not in out  # resolved: only with --all
     assert main(["--lang", "fr", "alerts", "--all", "--database", str(db)]) == 1
     out = capsys.readouterr().out
-    assert "CRITIQUE" in out and "résolue" in out and "98,50" in out and "db1" in out
+    assert "CRITIQUE" in out
+    assert "résolue" in out
+    assert "98,50" in out
+    assert "db1" in out
 
 
 def test_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,7 +62,8 @@ def test_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (1, "threshold", "pending"),
         (2, "unreachable", "resolved"),
     ]
-    assert doc[0]["ack_by"] == "alice" and doc[0]["since_iso"] == "2026-01-01T00:00:00Z"
+    assert doc[0]["ack_by"] == "alice"
+    assert doc[0]["since_iso"] == "2026-01-01T00:00:00Z"
 
 
 def test_no_alert_and_missing_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

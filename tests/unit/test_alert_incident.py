@@ -48,7 +48,8 @@ def test_three_of_four_degraded_is_one_group_incident() -> None:
     io = frozenset({"io"})
     obs = observe({"a": io, "b": io, "c": io})
     assert [(o.key, o.level) for o in obs] == [(AlertKey("incident", "Gandi", "io"), "critical")]
-    assert "3 of 4" in obs[0].detail and "a, b, c" in obs[0].detail
+    assert "3 of 4" in obs[0].detail
+    assert "a, b, c" in obs[0].detail
     assert obs[0].for_ == 300
 
 

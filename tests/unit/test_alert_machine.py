@@ -33,7 +33,8 @@ class Run:
         for alert_id in result.dropped:
             assert self.open.pop(by_id[alert_id]).status == "pending"
         saved = {}
-        for alert in result.save:
+        for new in result.save:
+            alert = new
             if alert.id == 0:
                 alert = replace(alert, id=self.next_id)
                 self.next_id += 1
@@ -88,14 +89,16 @@ def test_flapping_with_a_delay_fires_once_and_resolves_only_after_staying_clear(
     fired, resolved = run.transitions
     assert fired.at == T0 + 600
     assert resolved.at == T0 + 300 * 11  # clear since round 9, 600 s later
-    assert resolved.alert.resolved_at == resolved.at and resolved.alert.fired_at == T0 + 600
+    assert resolved.alert.resolved_at == resolved.at
+    assert resolved.alert.fired_at == T0 + 600
 
 
 def test_one_short_spike_never_fires() -> None:
     run = Run()
     for i, v in enumerate([5, 3, 3, 3, 3]):
         run.round([load(float(v), for_=600)], T0 + 300 * i)
-    assert run.changes() == [] and not run.open
+    assert run.changes() == []
+    assert not run.open
 
 
 def test_for_delay_drops_a_short_condition_silently() -> None:
@@ -107,7 +110,8 @@ def test_for_delay_drops_a_short_condition_silently() -> None:
     assert run.open[KEY].clear_since == T0 + 600  # clear: waits the delay, then dropped
     run.round([load(1.0, for_=600)], T0 + 900)
     run.round([load(1.0, for_=600)], T0 + 1200)
-    assert run.changes() == [] and not run.open
+    assert run.changes() == []
+    assert not run.open
 
 
 def test_not_observed_drops_pending_and_keeps_firing() -> None:
@@ -118,7 +122,8 @@ def test_not_observed_drops_pending_and_keeps_firing() -> None:
     run.round([load(5.0)], T0 + 600)
     run.round([], T0 + 900)
     run.round([replace(load(1.0), level="unknown", held="unknown")], T0 + 1200)
-    assert run.open[KEY].status == "firing" and run.changes() == ["fired"]
+    assert run.open[KEY].status == "firing"
+    assert run.changes() == ["fired"]
 
 
 def test_hysteresis_keeps_firing_until_past_the_margin() -> None:
@@ -149,7 +154,8 @@ def test_pending_fires_with_the_current_severity() -> None:
     run = Run()
     run.round([load(5.0, for_=300)], T0)
     run.round([load(9.0, for_=300)], T0 + 300)
-    assert run.changes() == ["fired"] and run.transitions[0].alert.severity == "critical"
+    assert run.changes() == ["fired"]
+    assert run.transitions[0].alert.severity == "critical"
 
 
 def test_repeat_reminds_unacknowledged_alerts() -> None:
@@ -204,7 +210,8 @@ def test_machine_properties(rounds, for_, clear_for, repeat) -> None:  # type: i
             else:
                 assert tr.alert.id in fired, "resolved/escalated/eased an alert that never fired"
             if tr.change == "resolved":
-                assert tr.alert.status == "resolved" and tr.alert.fired_at is not None
+                assert tr.alert.status == "resolved"
+                assert tr.alert.fired_at is not None
         open_keys = [a.key for a in run.open.values()]
         assert len(open_keys) == len(set(open_keys))
         assert all(a.status in ("pending", "firing") for a in run.open.values())

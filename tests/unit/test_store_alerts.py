@@ -88,7 +88,7 @@ def test_ack_and_unknown_id(db: Database) -> None:
 def test_hostile_text_is_stored_as_is(db: Database) -> None:
     store = SqliteAlertStore(db)
     title = "x'); DROP TABLE alerts; --"
-    (alert,) = store.save_alerts([firing(title=title)])
+    (_alert,) = store.save_alerts([firing(title=title)])
     assert store.open_alerts()[0].title == title
 
 
