@@ -48,6 +48,8 @@ MIN_CLEAR = float(STEP)
 
 def plain(text: str, limit: int = TEXT_LIMIT) -> str:
     """``text`` with control characters replaced by spaces and cut to ``limit`` characters."""
+    if len(text) <= limit and text.isprintable() and "  " not in text and text == text.strip():
+        return text
     cleaned = "".join(" " if (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0) else c for c in text)
     cleaned = " ".join(cleaned.split())
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
@@ -174,8 +176,9 @@ def no_data_observations(
     answered = {g.name: g for g in rnd.graphs}
     text = render("alerts.detail.no_data", lang)
 
-    def observe(key: AlertKey, bad: bool, title: str) -> None:
+    def observe(key: AlertKey, bad: bool, graph: Graph, field: Field | None = None) -> None:
         if (bad or key in open_keys) and enabled(rules, key.host, key.graph, key.field):
+            title = title_of(graph, field)
             level: Level = "warning" if bad else "ok"
             out.append(
                 Observation(
@@ -191,14 +194,14 @@ def no_data_observations(
 
     for graph in known:
         if graph.name not in answered:
-            observe(AlertKey("no_data", rnd.node, graph.name), True, title_of(graph))
+            observe(AlertKey("no_data", rnd.node, graph.name), True, graph)
     for graph in answered.values():
-        observe(AlertKey("no_data", rnd.node, graph.name), False, title_of(graph))
+        observe(AlertKey("no_data", rnd.node, graph.name), False, graph)
         for field in graph.fields:
             series = SeriesKey(rnd.node, graph.name, field.name)
             if series in had_data:
                 key = AlertKey("no_data", rnd.node, graph.name, field.name)
-                observe(key, _missing(rnd.values.get(series)), title_of(graph, field))
+                observe(key, _missing(rnd.values.get(series)), graph, field)
     return out
 
 

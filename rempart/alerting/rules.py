@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from rempart.alerting.values import AlertRule, Level
 from rempart.munin.ranges import Range, parse_range
@@ -94,6 +95,12 @@ def _rounded(value: float) -> float:
     return float(f"{value:.2f}")  # munin-limits compares sprintf("%.2f", value)
 
 
+@lru_cache(maxsize=4096)
+def _allowed(text: str, margin: float) -> Range:
+    """The parsed (and narrowed) range of ``text``: a few distinct texts, parsed once."""
+    return narrowed(text, margin) if margin > 0 else parse_range(text)
+
+
 def level_of(thresholds: Thresholds, value: float | None, margin: float = 0.0) -> Level:
     """The level of ``value`` under ``thresholds`` (critical tested first, as munin-limits
     does); with ``margin`` > 0 each range is :func:`narrowed` first (the hysteresis test)."""
@@ -103,7 +110,6 @@ def level_of(thresholds: Thresholds, value: float | None, margin: float = 0.0) -
     for level, text in (("critical", thresholds.critical), ("warning", thresholds.warning)):
         if text is None:
             continue
-        allowed = narrowed(text, margin) if margin > 0 else parse_range(text)
-        if not allowed.contains(shown):
+        if not _allowed(text, margin).contains(shown):
             return "critical" if level == "critical" else "warning"
     return "ok"

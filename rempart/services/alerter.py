@@ -6,8 +6,10 @@
 memory what it needs between rounds: the graphs each host described (seeded from the metrics
 store on first sight, for ``no_data``), the series that had values since the start (a field
 stuck at "unknown" since before a restart raises no ``no_data``), and the previous round's
-time (for ``repeat`` reminders). Transitions of host alerts held back by a provider incident
-are not returned (counted in :attr:`Alerter.held`).
+time (for ``repeat`` reminders), and each filesystem's last forecast (fitted again every
+:data:`FORECAST_EVERY` seconds: a day of history barely moves in 5 minutes). Transitions of
+host alerts held back by a provider incident are not returned (counted in
+:attr:`Alerter.held`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from rempart.alerting.evaluate import (
     threshold_observations,
     unreachable_observations,
 )
-from rempart.alerting.forecast import days_until_full
+from rempart.alerting.forecast import Forecast, days_until_full
 from rempart.alerting.incident import degradations, held_back, incident_observations, released
 from rempart.alerting.machine import Observation, Step, step
 from rempart.alerting.storage import AlertStore
@@ -34,9 +36,10 @@ from rempart.metrics.model import Graph
 from rempart.metrics.series import STEP, NodeRound, NodeStatus, SeriesKey
 from rempart.metrics.storage import MetricsStore
 
-__all__ = ["DF_GRAPH", "Alerter"]
+__all__ = ["DF_GRAPH", "FORECAST_EVERY", "Alerter"]
 
 DF_GRAPH = "df"  # the graph the disk-full forecast watches (percent used per filesystem)
+FORECAST_EVERY = 900.0  # seconds a filesystem's forecast is reused before it is fitted again
 
 
 class Alerter:
@@ -59,6 +62,7 @@ class Alerter:
         self._known: dict[str, dict[str, Graph]] = {}
         self._had_data: set[SeriesKey] = set()
         self._previous: float | None = None
+        self._forecasts: dict[SeriesKey, tuple[float, Forecast | None]] = {}
         self.held = 0  # transitions held back by incidents since the start
 
     def evaluate(
@@ -137,12 +141,11 @@ class Alerter:
             if not enabled(c.rules, rnd.node, graph.name, field.name):
                 continue
             key = SeriesKey(rnd.node, graph.name, field.name)
-            data = self._metrics.read(key, end - c.disk_full_window, end, step=STEP)
             obs = disk_full_observation(
                 rnd,
                 graph,
                 field,
-                days_until_full(data, at),
+                self._forecast(key, end, at),
                 days=c.disk_full_days,
                 default_for=c.for_,
                 hysteresis=c.hysteresis,
@@ -152,6 +155,15 @@ class Alerter:
             if obs is not None:
                 out.append(obs)
         return out
+
+    def _forecast(self, key: SeriesKey, end: int, at: float) -> Forecast | None:
+        cached = self._forecasts.get(key)
+        if cached is not None and at - cached[0] < FORECAST_EVERY:
+            return cached[1]
+        data = self._metrics.read(key, end - self._config.disk_full_window, end, step=STEP)
+        forecast = days_until_full(data, at)
+        self._forecasts[key] = (at, forecast)
+        return forecast
 
     def _incidents(
         self, rounds: Sequence[NodeRound], statuses: Sequence[NodeStatus], open_keys: set[AlertKey]
