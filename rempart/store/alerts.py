@@ -42,6 +42,7 @@ _ACK = """UPDATE alerts SET ack_by = ?, ack_at = ? WHERE id = ?
     RETURNING id, kind, host, graph, field, grp, severity, status, since, fired_at, resolved_at,
     clear_since, value, title, detail, ack_by, ack_at"""
 _DROP = "DELETE FROM alerts WHERE id = ? AND status = 'pending'"
+_FORGET = "DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < ?"
 
 
 def _real(value: float | None) -> float | None:
@@ -115,6 +116,12 @@ class SqliteAlertStore(AlertStore):
 
     def alerts(self, *, active: bool = True, limit: int = 200) -> list[Alert]:
         return [_alert(r) for r in self._db.tuples(_ACTIVE if active else _ALL, (limit,))]
+
+    def forget_resolved(self, before: float) -> int:
+        """Drop the history of alerts resolved before ``before`` (housekeeping; the server
+        keeps it as long as its samples). Returns how many were dropped."""
+        with self._db.transaction() as c:
+            return c.execute(_FORGET, (before,)).rowcount
 
     def ack(self, alert_id: int, by: str, at: float) -> Alert:
         with self._db.transaction() as c:

@@ -105,3 +105,16 @@ def test_restart_keeps_state_and_readonly_reads(tmp_path: Path) -> None:
         assert len(SqliteAlertStore(ro).alerts()) == 2
         with pytest.raises(sqlite3.OperationalError):
             ro._connection.execute("DELETE FROM alerts")  # read-only
+
+
+def test_forget_resolved_keeps_open_alerts(db: Database) -> None:
+    store = SqliteAlertStore(db)
+    _old, recent, open_ = store.save_alerts(
+        [
+            firing(status="resolved", resolved_at=T0 + 1000),
+            firing(AlertKey("unreachable", "db1"), status="resolved", resolved_at=T0 + 5000),
+            firing(AlertKey("unreachable", "db2")),
+        ]
+    )
+    assert store.forget_resolved(T0 + 2000) == 1
+    assert {a.id for a in store.alerts(active=False)} == {recent.id, open_.id}
