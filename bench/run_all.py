@@ -44,6 +44,8 @@ BENCHMARKS: tuple[tuple[str, str, bool, tuple[str, ...]], ...] = (
     ("agent", "bench_agent.py", False, ("--quick",)),
     # AbuseIPDB blocklist import into nft sets (root): rempart against the cron-script way
     ("blocklist", "bench_blocklist.py", False, ("--quick",)),
+    # the supervision server's alerter: one evaluation per round over many nodes
+    ("alerts", "bench_alerts.py", False, ("--nodes", "100", "--rounds", "3")),
     # a full munin-update-style poll (root): Debian's munin-node against rempart agent
     ("munin", "bench_munin.py", False, ("--quick",)),
 )

@@ -701,6 +701,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "aucune alerte d'identifiant {id}. Correction : voyez les identifiants avec "
         "`rempart alerts`",
     ),
+    "alerts.detail.ranges": (
+        "{value} (warning outside {warning}, critical outside {critical})",
+        "{value} (avertissement hors de {warning}, critique hors de {critical})",
+    ),
+    "alerts.detail.disk_full": (
+        "{level}% used, +{slope}% a day: full in {days} days",
+        "{level} % utilisés, +{slope} % par jour : plein dans {days} jours",
+    ),
+    "alerts.detail.no_data": (
+        "no value received (the node answers)",
+        "aucune valeur reçue (le nœud répond)",
+    ),
+    "alerts.detail.gone": (
+        "no longer reported or no longer watched",
+        "plus rapporté ou plus surveillé",
+    ),
+    "alerts.detail.incident": (
+        "{count} of {total} hosts degraded ({what}): {hosts}",
+        "{count} hôtes sur {total} dégradés ({what}) : {hosts}",
+    ),
+    "alerts.incident.unreachable": ("unreachable", "injoignables"),
+    "alerts.incident.io": ("I/O pressure", "pression d'E/S"),
+    "alerts.incident.steal": ("CPU steal", "vol de CPU"),
     #
     #
     #

@@ -84,6 +84,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
     from rempart.cli import (
         abuseipdb_cmd,
         agent_cmd,
+        alerts_cmd,
         config_cmd,
         control_cmd,
         filters,
@@ -96,6 +97,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd.register,
         abuseipdb_cmd.register,
         probes_cmd.register,
+        alerts_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,
