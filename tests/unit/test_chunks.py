@@ -43,7 +43,7 @@ def test_regular_data_is_small() -> None:
 def test_damage_is_an_error_not_garbage() -> None:
     blob = encode_day([1.0] * SLOTS)
     for bad in (b"", b"\x02garbage", blob[:-3], b"\x09" + blob[1:]):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"chunk|codec|rollup|format"):
             decode_day(bad)
     with pytest.raises(ValueError, match="288"):
         encode_day([1.0])
@@ -74,7 +74,7 @@ def test_hourly_rollups_round_trip(known: dict[int, float]) -> None:
 
 
 def test_damaged_hourly_blob() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"chunk|codec|rollup|format"):
         decode_hours(b"\x01nope", DAY0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"chunk|codec|rollup|format"):
         decode_hours(b"", DAY0)

@@ -84,7 +84,8 @@ def test_ties_keep_the_earliest_time() -> None:
 def test_a_partial_first_bucket_starts_on_its_boundary() -> None:
     buckets = roll_up([1.0, 2.0], START + 1800, 300, 3600)
     assert len(buckets) == 1
-    assert buckets[0] is not None and buckets[0].start == START
+    assert buckets[0] is not None
+    assert buckets[0].start == START
     assert buckets[0].high_at == START + 2100
 
 

@@ -24,8 +24,8 @@ FIRST = int(datetime(2024, 12, 1, tzinfo=UTC).timestamp())
 END = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
 
 
-def at(*args: int) -> int:
-    return int(datetime(*args, tzinfo=UTC).timestamp())  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> int:
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp())
 
 
 # one peak a month at a known minute, and one dip
@@ -49,11 +49,11 @@ def fill(store: SqliteMetricsStore, start: int, end: int) -> None:
 
 
 @pytest.fixture(scope="module")
-def year(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def year(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("year") / "server.db"
     with open_server_db(path) as db:
         fill(SqliteMetricsStore(db), FIRST, END)
-    yield path
+    return path
 
 
 @pytest.fixture
@@ -65,15 +65,18 @@ def store(tmp_path: Path) -> Iterator[SqliteMetricsStore]:
 def test_a_year_by_day_keeps_each_peaks_value_and_time(year: Path) -> None:
     with open_server_db_readonly(year) as db:
         data = SqliteMetricsStore(db).read(LOAD, at(2025, 1, 1), at(2026, 1, 1), DAY)
-    assert data.step == DAY and len(data) == 365 and data.start == at(2025, 1, 1)
-    assert data.high is not None and data.high_at is not None
-    assert data.low is not None and data.low_at is not None
+    assert data.step == DAY
+    assert len(data) == 365
+    assert data.start == at(2025, 1, 1)
+    assert data.high is not None
+    assert data.high_at is not None
+    assert data.low is not None
+    assert data.low_at is not None
     for when, value in PEAKS.items():
         slot = (when - data.start) // DAY
         assert (data.high[slot], data.high_at[slot]) == (value, when)
-        assert data.low[slot] == pytest.approx(40.0) and data.avg[slot] == pytest.approx(
-            50.0 + 40 / 288, abs=0.2
-        )
+        assert data.low[slot] == pytest.approx(40.0)
+        assert data.avg[slot] == pytest.approx(50.0 + 40 / 288, abs=0.2)
     slot = (DIP[0] - data.start) // DAY
     assert (data.low[slot], data.low_at[slot]) == (DIP[1], DIP[0])
 
@@ -82,7 +85,8 @@ def test_a_year_by_hour_keeps_each_peaks_hour(year: Path) -> None:
     with open_server_db_readonly(year) as db:
         data = SqliteMetricsStore(db).read(LOAD, at(2025, 1, 1), at(2026, 1, 1), 3600)
     assert len(data) == 8760
-    assert data.high is not None and data.high_at is not None
+    assert data.high is not None
+    assert data.high_at is not None
     for when, value in PEAKS.items():
         slot = (when - data.start) // 3600
         assert (data.high[slot], data.high_at[slot]) == (value, when)
@@ -94,7 +98,8 @@ def test_a_year_by_hour_keeps_each_peaks_hour(year: Path) -> None:
 def test_a_year_at_full_resolution_is_exact(year: Path) -> None:
     with open_server_db_readonly(year) as db:
         data = SqliteMetricsStore(db).read(LOAD, at(2025, 1, 1), at(2026, 1, 1), 300)
-    assert len(data) == 105_120 and data.high is None
+    assert len(data) == 105_120
+    assert data.high is None
     assert [data.avg[(w - data.start) // 300] for w in PEAKS] == list(PEAKS.values())
     assert data.avg[(DIP[0] - data.start) // 300] == DIP[1]
     assert all(data.avg[i] == load(data.start + 300 * i) for i in range(0, 105_120, 97))
@@ -103,7 +108,8 @@ def test_a_year_at_full_resolution_is_exact(year: Path) -> None:
 def test_december_to_december_picks_days_and_spans_the_new_year(year: Path) -> None:
     with open_server_db_readonly(year) as db:
         data = SqliteMetricsStore(db).read(LOAD, at(2024, 12, 1), at(2025, 12, 1))
-    assert data.step == DAY and len(data) == 365
+    assert data.step == DAY
+    assert len(data) == 365
     assert not any(math.isnan(v) for v in data.avg)
     assert data.high is not None
     assert max(data.high) == 101.0  # November's peak; December 2025's is outside
@@ -138,10 +144,18 @@ def test_retention_drops_old_data_resolution_by_resolution(tmp_path: Path) -> No
             data = store.read(LOAD, start + day * DAY, start + (day + 1) * DAY, step)
             return sum(1 for v in data.avg if not math.isnan(v))
 
-        assert known(300, 35) == 288 and known(3600, 35) == 24 and known(DAY, 35) == 1
-        assert known(300, 25) == 0 and known(3600, 25) == 24 and known(DAY, 25) == 1
-        assert known(300, 15) == 0 and known(3600, 15) == 0 and known(DAY, 15) == 1
-        assert known(300, 5) == 0 and known(3600, 5) == 0 and known(DAY, 5) == 0
+        assert known(300, 35) == 288
+        assert known(3600, 35) == 24
+        assert known(DAY, 35) == 1
+        assert known(300, 25) == 0
+        assert known(3600, 25) == 24
+        assert known(DAY, 25) == 1
+        assert known(300, 15) == 0
+        assert known(3600, 15) == 0
+        assert known(DAY, 15) == 1
+        assert known(300, 5) == 0
+        assert known(3600, 5) == 0
+        assert known(DAY, 5) == 0
 
 
 def test_a_rewrite_replaces_before_and_after_packing(store: SqliteMetricsStore) -> None:
@@ -155,7 +169,8 @@ def test_a_rewrite_replaces_before_and_after_packing(store: SqliteMetricsStore) 
     store.compact(t + 2 * DAY + 3600)
     assert list(store.read(LOAD, t, t + 300, 300).avg) == [3.0]
     day = store.read(LOAD, t, t + 1, DAY)
-    assert day.high is not None and day.high_at is not None
+    assert day.high is not None
+    assert day.high_at is not None
     assert (day.avg[0], day.high[0], day.high_at[0]) == (3.0, 3.0, t)
 
 
@@ -186,7 +201,7 @@ def test_recent_and_packed_days_merge_in_rollups(store: SqliteMetricsStore) -> N
     assert known == list(range(48 + 6))
     days = store.read(LOAD, start, start + 3 * DAY, DAY)
     assert days.low_at is not None
-    assert [c for c in days.low_at] == [start + 18 * 3600, start + DAY + 18 * 3600, start + 2 * DAY]
+    assert list(days.low_at) == [start + 18 * 3600, start + DAY + 18 * 3600, start + 2 * DAY]
 
 
 def test_graph_descriptions_round_trip(tmp_path: Path) -> None:
@@ -215,7 +230,9 @@ def test_stats_count_samples_and_bytes(store: SqliteMetricsStore) -> None:
     start = at(2025, 2, 1)
     fill(store, start, start + DAY + 3600)
     stats = store.stats()
-    assert stats.series == 2 and stats.samples == 2 * (288 + 12) and stats.bytes > 0
+    assert stats.series == 2
+    assert stats.samples == 2 * (288 + 12)
+    assert stats.bytes > 0
 
 
 def test_a_damaged_chunk_is_a_state_error(tmp_path: Path) -> None:
