@@ -88,6 +88,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd,
         filters,
         probes_cmd,
+        query_cmd,
         replay,
     )
 
@@ -96,6 +97,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd.register,
         abuseipdb_cmd.register,
         probes_cmd.register,
+        query_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,
