@@ -41,12 +41,12 @@ def register(sub: Sub, lang: str) -> None:
             lang,
             "Print the values of HOST's field FIELD of graph PROBE between --from and --to. "
             "Times: ISO dates (2025-12-01, 2025-12-01T10:00, local time), relative (-7d, -12h, "
-            "-1y; write --from=-7d) or now. Rollups (1h, 1d) show each bucket's minimum and maximum with the "
-            "time it happened.",
+            "-1y; write --from=-7d) or now. Rollups (1h, 1d) show each bucket's minimum "
+            "and maximum with the time it happened.",
             "Affiche les valeurs du champ FIELD du graphe PROBE de HOST entre --from et --to. "
             "Dates : ISO (2025-12-01, 2025-12-01T10:00, heure locale), relatives (-7d, -12h, "
-            "-1y ; écrire --from=-7d) ou now. Les agrégats (1h, 1d) montrent le minimum et le maximum de chaque "
-            "intervalle avec l'heure où il a eu lieu.",
+            "-1y ; écrire --from=-7d) ou now. Les agrégats (1h, 1d) montrent le minimum "
+            "et le maximum de chaque intervalle avec l'heure où il a eu lieu.",
         ),
         epilog=t(
             lang,
