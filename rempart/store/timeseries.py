@@ -45,6 +45,8 @@ MAX_POINTS = 1500  # read(step=None) picks the finest step giving at most about 
 GRACE = 2 * STEP  # a day is closed (packed) this long after it ends: late rounds still land
 _NAN = math.nan
 _DEFAULT_RETENTION = RetentionConfig()
+_DAY_BITS = 20  # day numbers up to 2^20 (year 4840)
+_DAYS = (1 << _DAY_BITS) - 1
 _BATCH = 2000  # packed days written per executemany
 _GRAPH_KEYS = {f.name for f in dataclasses.fields(Graph)}
 _FIELD_KEYS = {f.name for f in dataclasses.fields(Field)}
@@ -155,7 +157,7 @@ class SqliteMetricsStore:
             hours = roll_up(values, day, STEP, 3600)
             daily = merge_all(day, hours)
             assert daily is not None
-            chunks.append((sid, day, count, encode_day(values)))
+            chunks.append((_chunk_id(sid, day), count, encode_day(values)))
             rollups.append((sid, day, *_columns(daily), encode_hours(hours)))
             if len(chunks) >= _BATCH:
                 _flush(c, chunks, rollups, empty)
@@ -164,9 +166,7 @@ class SqliteMetricsStore:
         return moved
 
     def _day_values(self, c: sqlite3.Connection, sid: int, day: int) -> array[float]:
-        row = c.execute(
-            "SELECT data FROM chunks WHERE series = ? AND day = ?", (sid, day)
-        ).fetchone()
+        row = c.execute("SELECT data FROM chunks WHERE id = ?", (_chunk_id(sid, day),)).fetchone()
         if row is None:
             return array("d", [_NAN]) * SLOTS
         return self._decode(row[0], sid, day)
@@ -175,7 +175,7 @@ class SqliteMetricsStore:
         keep = self._retention
         if keep.samples > 0:
             cutoff = int(now - keep.samples)
-            c.execute("DELETE FROM chunks WHERE day + ? <= ?", (DAY, cutoff))
+            c.execute("DELETE FROM chunks WHERE (id & ?) * ? + ? <= ?", (_DAYS, DAY, DAY, cutoff))
             c.execute("DELETE FROM samples WHERE t < ?", (cutoff,))
         if keep.hourly > 0:
             c.execute(
@@ -222,10 +222,11 @@ class SqliteMetricsStore:
         n = (last - first) // STEP
         out = array("d", [_NAN]) * n
         rows = self._db.tuples(
-            "SELECT day, data FROM chunks WHERE series = ? AND day >= ? AND day < ? ORDER BY day",
-            (sid, first - first % DAY, last),
+            "SELECT id, data FROM chunks WHERE id >= ? AND id < ? ORDER BY id",
+            (_chunk_id(sid, first - first % DAY), _chunk_id(sid, last + DAY - 1)),
         )
-        for day, blob in rows:
+        for cid, blob in rows:
+            day = (cid & _DAYS) * DAY
             offset = (day - first) // STEP
             lo, hi = max(0, -offset), min(SLOTS, n - offset)
             out[offset + lo : offset + hi] = self._decode(blob, sid, day)[lo:hi]
@@ -321,6 +322,11 @@ class _Grid:
         )
 
 
+def _chunk_id(sid: int, day: int) -> int:
+    """The key of a series' day in ``chunks``: ``sid << 20 | day number``."""
+    return sid << _DAY_BITS | day // DAY
+
+
 def _columns(b: Bucket) -> tuple[int, float, float, int, float, int]:
     return (b.count, b.avg, b.low, b.low_at, b.high, b.high_at)
 
@@ -331,9 +337,9 @@ def _flush(
     rollups: list[tuple[Any, ...]],
     empty: list[tuple[int, int]],
 ) -> None:
-    c.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?)", chunks)
+    c.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?)", chunks)
     c.executemany("INSERT OR REPLACE INTO rollups VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rollups)
-    c.executemany("DELETE FROM chunks WHERE series = ? AND day = ?", empty)
+    c.executemany("DELETE FROM chunks WHERE id = ?", [(_chunk_id(s, d),) for s, d in empty])
     c.executemany("DELETE FROM rollups WHERE series = ? AND day = ?", empty)
     for batch in (chunks, rollups, empty):
         batch.clear()

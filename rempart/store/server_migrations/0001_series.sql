@@ -29,13 +29,14 @@ CREATE TABLE samples (
     PRIMARY KEY (series, t)
 ) STRICT, WITHOUT ROWID;
 
+-- chunks are keyed by one integer, series << 20 | day number (days since 1970), as a rowid
+-- table: a day's blob (up to ~2.3 kB) stays in its b-tree page, where a WITHOUT ROWID table
+-- would spill anything over ~1 kB into a 4 kB overflow page (measured: 21 bytes per sample).
 CREATE TABLE chunks (
-    series INTEGER NOT NULL,
-    day    INTEGER NOT NULL,
-    count  INTEGER NOT NULL,
-    data   BLOB NOT NULL,
-    PRIMARY KEY (series, day)
-) STRICT, WITHOUT ROWID;
+    id    INTEGER PRIMARY KEY,
+    count INTEGER NOT NULL,
+    data  BLOB NOT NULL
+) STRICT;
 
 CREATE TABLE rollups (
     series INTEGER NOT NULL,
