@@ -89,6 +89,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd,
         filters,
         probes_cmd,
+        query_cmd,
         replay,
     )
 
@@ -98,6 +99,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         abuseipdb_cmd.register,
         probes_cmd.register,
         alerts_cmd.register,
+        query_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,
