@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from rempart.metrics.model import Field, FieldType, Graph
@@ -186,6 +186,7 @@ def parse_config(plugin: str, lines: Iterable[str]) -> PluginReply:
         fieldname = clean_fieldname(name)
         if attr == "value":
             values[(graph, fieldname)] = parse_number(value)
+            continue
         if fieldname not in draft.fields and len(draft.fields) >= MAX_FIELDS:
             continue
         draft.fields.setdefault(fieldname, {})[attr] = value
@@ -239,7 +240,7 @@ def _graph(draft: _GraphDraft, plugin: str) -> Graph:
     a = draft.attrs
     period = a.get("graph_period", "").lower()
     order = tuple(clean_fieldname(w) for w in a.get("graph_order", "").split()[:MAX_FIELDS])
-    graph = Graph(
+    return Graph(
         name=draft.name,
         title=plain(a.get("graph_title", "")) or draft.name,
         category=plain(a.get("graph_category", ""), 64).lower() or "other",
@@ -252,6 +253,3 @@ def _graph(draft: _GraphDraft, plugin: str) -> Graph:
         total=plain(a.get("graph_total", ""), 100),
         scale=a.get("graph_scale", "yes").lower() != "no",
     )
-    # a field seen only through `.value` lines is no field the node described
-    described = tuple(f for f in graph.fields if set(draft.fields[f.name]) - {"value"})
-    return replace(graph, fields=described)
