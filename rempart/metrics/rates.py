@@ -27,8 +27,8 @@ from rempart.metrics.model import Field
 
 __all__ = ["WRAP32", "WRAP64", "Reading", "counter_delta", "in_range", "stored_value"]
 
-WRAP32 = 2.0**32
-WRAP64 = 2.0**64
+WRAP32 = 2**32
+WRAP64 = 2**64  # ints: counters are read exactly (see munin.replies.parse_number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ ValueKey = tuple[str, str]
 _BANNER = re.compile(r"#.*(?:lrrd|munin) (?:client|node) at (\S+)", re.IGNORECASE)
 _PLUGIN = re.compile(r"[-\w.:@]{1,200}", re.ASCII)
 _GRAPH = re.compile(r"[-\w.:]{1,200}", re.ASCII)
+_INTEGER = re.compile(r"[-+]?[0-9]{1,25}", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _TYPES: tuple[FieldType, ...] = ("GAUGE", "DERIVE", "COUNTER", "ABSOLUTE")
 _PERIODS = ("second", "minute", "hour")
@@ -115,6 +116,8 @@ def parse_number(text: str) -> float | None:
     text = text.strip().rsplit(":", 1)[-1]
     if not text or text == "U" or len(text) > 64:
         return None
+    if _INTEGER.fullmatch(text):  # exact: a 64-bit counter does not fit a float's 53 bits
+        return int(text)
     try:
         number = float(text)
     except ValueError:

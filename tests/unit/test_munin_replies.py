@@ -78,7 +78,7 @@ def test_df_thresholds_and_cleaned_field_names() -> None:
 def test_dirty_config_carries_values() -> None:
     reply = replies.parse_config("zz_research_dirty", _config("zz_research_dirty"))
     assert reply.values  # the master skips fetch then
-    assert all(v is None or isinstance(v, float) for v in reply.values.values())
+    assert all(v is None or isinstance(v, int | float) for v in reply.values.values())
 
 
 def test_failures_and_values() -> None:
