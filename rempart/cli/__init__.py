@@ -87,6 +87,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         config_cmd,
         control_cmd,
         filters,
+        nodes_cmd,
         probes_cmd,
         replay,
     )
@@ -96,6 +97,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd.register,
         abuseipdb_cmd.register,
         probes_cmd.register,
+        nodes_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,

@@ -109,7 +109,7 @@ async def serve(handler: Handler) -> AsyncIterator[int]:
     async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        tasks.add(task)  # type: ignore[arg-type]
+        tasks.add(task)
         try:
             await handler(reader, writer)
         except (ConnectionError, asyncio.CancelledError):

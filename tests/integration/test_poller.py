@@ -14,7 +14,7 @@ from rempart.adapters.munin_client import poll_node
 from rempart.clock import SystemClock
 from rempart.config.server import NodeConfig
 from rempart.errors import MuninError
-from rempart.metrics.series import SeriesKey
+from rempart.metrics.series import NodeRound, NodeStatus, SeriesKey
 from rempart.services.poller import Poller
 from tests.fakes.munin_nodes import BEHAVIOURS, Bodies, serve, well_behaved
 from tests.integration.munin_transcripts import ServerThread, TranscriptBackend, all_bodies
@@ -107,7 +107,7 @@ def test_hostile_nodes_fail_within_the_timeout_and_the_others_are_polled() -> No
     timeout = 2.0
     good = {"now": _counters(1, 1, 1, 3.0)}
 
-    async def main() -> tuple[list[object], float, list[object]]:
+    async def main() -> tuple[list[NodeRound], float, list[NodeStatus]]:
         async with AsyncExitStack() as stack:
             nodes = [NodeConfig("good-1", "A", "127.0.0.1", 0)]
             nodes[0] = NodeConfig(
@@ -129,8 +129,8 @@ def test_hostile_nodes_fail_within_the_timeout_and_the_others_are_polled() -> No
             return list(rounds), elapsed, list(poller.statuses(rounds))
 
     rounds, elapsed, statuses = asyncio.run(main())
-    by_name = {r.node: r for r in rounds}  # type: ignore[attr-defined]
-    assert [r.node for r in rounds] == [  # type: ignore[attr-defined]
+    by_name = {r.node: r for r in rounds}
+    assert [r.node for r in rounds] == [
         "good-1",
         *BEHAVIOURS,
         "refuses",
@@ -147,9 +147,9 @@ def test_hostile_nodes_fail_within_the_timeout_and_the_others_are_polled() -> No
     assert "line longer than" in errors["long-line"]
     assert "more than" in errors["endless"] or "no complete answer" in errors["endless"]
     assert "cannot connect" in errors["refuses"]
-    assert all(r.duration <= timeout + 0.5 for r in rounds)  # type: ignore[attr-defined]
+    assert all(r.duration <= timeout + 0.5 for r in rounds)
     assert elapsed < timeout + 1.5  # the round is bounded by the node timeout
-    states = {s.node: (s.state, s.failures) for s in statuses}  # type: ignore[attr-defined]
+    states = {s.node: (s.state, s.failures) for s in statuses}
     assert states["good-1"] == ("up", 0)
     assert states["silent"] == ("down", 1)
 
