@@ -174,3 +174,32 @@ def test_quickack_either_way(quickack: bool) -> None:
         )
     assert reply.plugins == ("load",)
     assert [g.name for g in reply.graphs] == ["load"]
+
+
+def test_dirty_config_values_skip_the_fetch() -> None:
+    asked: list[str] = []
+    dirty = ["graph_title Dirty", "x.label x", "x.value 42"]
+
+    def bodies() -> Bodies:
+        return {"dirty": (dirty, ["x.value 1"]), "clean": (["y.label y"], ["y.value 2"])}
+
+    handler = well_behaved(bodies)
+
+    async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        class Tap:
+            async def readline(self) -> bytes:
+                line = await reader.readline()
+                asked.append(line.decode().strip())
+                return line
+
+        await handler(Tap(), writer)  # type: ignore[arg-type]
+
+    async def main() -> dict[SeriesKey, float | None]:
+        async with serve(recording) as port:
+            (r,) = await _poller([NodeConfig("n", "G", "127.0.0.1", port)]).poll_round(300)
+            return dict(r.values)
+
+    values = asyncio.run(main())
+    assert values == {SeriesKey("n", "dirty", "x"): 42, SeriesKey("n", "clean", "y"): 2}
+    assert "fetch dirty" not in asked
+    assert "fetch clean" in asked
