@@ -216,10 +216,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             ours = poll_round(sub, quickack=True, concurrency=args.concurrency, timeout=60)
             theirs = munin_update_runs(sub)
             best = min(r["wall_s"] for r in theirs)
+            stored = all(r["rrd_files"] > 0 for r in theirs)
             subset = {
                 "rempart": ours,
                 "munin_update": theirs,
-                "per_node_ratio": round(best / ours["wall_s"], 1),
+                # no RRD written: munin-update did not really poll, the ratio means nothing
+                "per_node_ratio": round(best / ours["wall_s"], 1) if stored else None,
             }
     finally:
         stop_nodes(children)
