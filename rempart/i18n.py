@@ -692,6 +692,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- server: poller (munin client, rounds, nodes) ---
+    "poller.connect": (
+        "cannot connect to {address} port {port} ({reason}). Fix: check that munin-node (or "
+        "the rempart agent) runs there, listens on that address and port, and that no firewall "
+        "drops the server",
+        "connexion impossible à {address} port {port} ({reason}). Correction : vérifiez que "
+        "munin-node (ou l'agent rempart) y tourne, écoute à cette adresse et ce port, et "
+        "qu'aucun pare-feu ne bloque le serveur",
+    ),
+    "poller.timeout": (
+        "no complete answer within {seconds} s ({received} bytes received). Fix: check the "
+        "node's load and its slow plugins (munin-run PLUGIN), or raise [server] timeout",
+        "pas de réponse complète en {seconds} s ({received} octets reçus). Correction : "
+        "vérifiez la charge du nœud et ses greffons lents (munin-run GREFFON), ou augmentez "
+        "[server] timeout",
+    ),
+    "poller.closed": (
+        "the node closed the connection before its answer was complete. Fix: check that its "
+        "munin-node.conf allows this server (allow / cidr_allow lines), and its log",
+        "le nœud a fermé la connexion avant la fin de sa réponse. Correction : vérifiez que "
+        "son munin-node.conf autorise ce serveur (lignes allow / cidr_allow), et son journal",
+    ),
+    "poller.banner": (
+        'the node did not greet like a munin-node (no "# munin node at NAME" line). Fix: '
+        "check that the address and port are those of munin-node or a rempart agent",
+        "le nœud ne s'est pas présenté comme un munin-node (pas de ligne \"# munin node at "
+        "NOM\"). Correction : vérifiez que l'adresse et le port sont ceux de munin-node ou "
+        "d'un agent rempart",
+    ),
+    "poller.line_too_long": (
+        "the node sent a line longer than {limit} bytes. Fix: check the plugin that prints it "
+        "(munin-run PLUGIN config / fetch)",
+        "le nœud a envoyé une ligne de plus de {limit} octets. Correction : vérifiez le greffon "
+        "qui l'écrit (munin-run GREFFON config / fetch)",
+    ),
+    "poller.reply_too_big": (
+        "the node sent more than {limit} bytes in one session. Fix: check its plugins "
+        "(munin-run PLUGIN), or disable the one that floods",
+        "le nœud a envoyé plus de {limit} octets en une session. Correction : vérifiez ses "
+        "greffons (munin-run GREFFON), ou désactivez celui qui inonde",
+    ),
     #
     #
     #
