@@ -89,6 +89,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         filters,
         probes_cmd,
         replay,
+        server_cmd,
     )
 
     return [
@@ -96,6 +97,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd.register,
         abuseipdb_cmd.register,
         probes_cmd.register,
+        server_cmd.register,
         replay.register,
         filters.register,
         config_cmd.register,
