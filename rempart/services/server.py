@@ -320,7 +320,7 @@ class SupervisionServer:
             "store": {"series": stats.series, "samples": stats.samples, "bytes": stats.bytes},
         }
 
-    async def ack(self, id: int, by: str) -> dict[str, Any]:  # noqa: A002 - the request's name
+    async def ack(self, id: int, by: str) -> dict[str, Any]:
         alerts = self._require_stores().alerts
         now = self.clock.now()
         alert = await self.writer.run(lambda db: alerts.ack(id, by, now))
