@@ -92,6 +92,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         probes_cmd,
         query_cmd,
         replay,
+        server_cmd,
     )
 
     return [
@@ -99,6 +100,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         control_cmd.register,
         abuseipdb_cmd.register,
         probes_cmd.register,
+        server_cmd.register,
         alerts_cmd.register,
         query_cmd.register,
         nodes_cmd.register,

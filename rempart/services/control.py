@@ -16,6 +16,7 @@ import grp
 import logging
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,7 +30,9 @@ from rempart.adapters.control import (
 from rempart.errors import ControlError, RempartError
 from rempart.services.connections import Connections, close_writer
 from rempart.services.control_requests import (
+    COMMANDS,
     TAKES_BY,
+    ArgSpec,
     error_line,
     parse_request,
     result_line,
@@ -83,13 +86,19 @@ def _group_id(name: str | None, log: logging.Logger) -> int | None:
 
 
 class ControlServer:
-    """Serves :class:`AgentCommands` on a Unix socket to root, the agent's user and a group."""
+    """Serves :class:`AgentCommands` on a Unix socket to root, the agent's user and a group.
+
+    ``table`` and ``takes_by`` give the commands understood (the agent's by default; the
+    supervision server passes its own), ``commands`` the object whose coroutine methods of the
+    same names answer them."""
 
     def __init__(
         self,
         path: Path,
-        commands: AgentCommands,
+        commands: AgentCommands | object,
         *,
+        table: Mapping[str, tuple[ArgSpec, ...]] = COMMANDS,
+        takes_by: frozenset[str] = TAKES_BY,
         group: str | None = "rempart",
         log: logging.Logger,
         agent_uid: int | None = None,
@@ -97,6 +106,8 @@ class ControlServer:
     ) -> None:
         self.path = path
         self.commands = commands
+        self.table = table
+        self.takes_by = takes_by
         self.group = group
         self.log = log
         self.agent_uid = os.geteuid() if agent_uid is None else agent_uid
@@ -225,12 +236,12 @@ class ControlServer:
     async def respond(self, line: bytes, peer: Peer) -> bytes:
         """The answer line to one request line from ``peer``."""
         try:
-            request = parse_request(line)
+            request = parse_request(line, self.table)
         except ControlError as exc:
             self.log.info("control: bad request from uid %d: %s", peer.uid, exc)
             return error_line(exc)
         args = dict(request.args)
-        if request.command in TAKES_BY:
+        if request.command in self.takes_by:
             args["by"] = describe_peer(peer)
             self.log.info("control: %s %s", request.command, args)
         else:

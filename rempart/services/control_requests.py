@@ -18,6 +18,8 @@ from rempart.errors import ControlError, RempartError
 
 __all__ = [
     "COMMANDS",
+    "SERVER_COMMANDS",
+    "SERVER_TAKES_BY",
     "TAKES_BY",
     "ArgSpec",
     "Request",
@@ -26,10 +28,11 @@ __all__ = [
     "result_line",
 ]
 
-Kind = Literal["text", "duration", "count", "flag"]
+Kind = Literal["text", "duration", "count", "flag", "id"]
 
 _MAX_TEXT = 256
 _MAX_COUNT = 10_000
+_MAX_ID = 2**53
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,12 @@ COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
     "abuseipdb_flush": (),
     "probes_status": (),
 }
+# The supervision server's socket (``rempart server``): its own, smaller table.
+SERVER_COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
+    "server_status": (),
+    "ack": (ArgSpec("id", "id", required=True),),
+}
+SERVER_TAKES_BY = frozenset({"ack"})
 # Commands that change state also receive ``by``, who asked ("uid=0(root)"), from the
 # server: a client cannot name someone else.
 TAKES_BY = frozenset({"ban", "unban", "allow"})
@@ -100,6 +109,10 @@ def _check(spec: ArgSpec, value: object) -> object:
         if not math.isfinite(value) or value <= 0:
             raise _bad(f"{spec.name!r} must be a positive, finite number of seconds")
         return float(value)
+    if spec.kind == "id":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_ID:
+            raise _bad(f"{spec.name!r} must be a positive whole number")
+        return value
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_COUNT:
         raise _bad(f"{spec.name!r} must be a whole number from 1 to {_MAX_COUNT}")
     return value
@@ -117,20 +130,21 @@ def _body(line: bytes) -> dict[str, Any]:
     return body
 
 
-def parse_request(line: bytes) -> Request:
-    """The checked request in ``line``; ControlError saying what is wrong otherwise."""
+def parse_request(line: bytes, commands: Mapping[str, tuple[ArgSpec, ...]] = COMMANDS) -> Request:
+    """The checked request in ``line`` (one of ``commands``); ControlError saying what is
+    wrong otherwise."""
     body = _body(line)
     command = body.get("command")
-    if not isinstance(command, str) or command not in COMMANDS:
+    if not isinstance(command, str) or command not in commands:
         raise ControlError(
             "control.unknown_command",
             command=f"{command!s:.40}",
-            known=", ".join(COMMANDS),
+            known=", ".join(commands),
         )
     given = body.get("args", {})
     if not isinstance(given, dict):
         raise _bad("'args' must be a JSON object")
-    specs = COMMANDS[command]
+    specs = commands[command]
     unknown = sorted(set(given) - {s.name for s in specs})
     if unknown:
         raise _bad(f"{command} takes no argument {', '.join(repr(u[:40]) for u in unknown[:5])}")
