@@ -9,6 +9,7 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeAlias
 
 from rempart.adapters.control import ControlClient
 from rempart.cli.agent_cmd import _logger
@@ -22,7 +23,7 @@ from rempart.services.server import SupervisionServer
 
 __all__ = ["register"]
 
-Sub = argparse._SubParsersAction[argparse.ArgumentParser]
+Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _config_option(p: argparse.ArgumentParser, lang: str) -> None:
@@ -104,14 +105,11 @@ def _register_server(sub: Sub, lang: str) -> None:
 
 def _server_config(args: argparse.Namespace, lang: str) -> ServerConfig:
     config = load_config_or_default(args.config, lang, quiet=True).server
-    changes: dict[str, Path] = {}
     if getattr(args, "database", None) is not None:
-        changes["database"] = args.database
+        config = replace(config, database=args.database)
     if getattr(args, "socket", None) is not None:
-        changes["socket"] = args.socket
-    if not changes:
-        return config
-    return replace(config, **changes)
+        config = replace(config, socket=args.socket)
+    return config
 
 
 def _run(args: argparse.Namespace, lang: str) -> int:

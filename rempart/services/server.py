@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from rempart.adapters.smtp import SmtpSender
+from rempart.adapters.localzone import local_zone
 from rempart.adapters.webhook import WebhookSender
 from rempart.alerting.values import Alert, AlertTransition
 from rempart.clock import Clock
@@ -34,7 +34,7 @@ from rempart.metrics.series import STEP, NodeRound, NodeStatus
 from rempart.services.alerter import Alerter
 from rempart.services.control import ControlServer
 from rempart.services.control_requests import SERVER_COMMANDS, SERVER_TAKES_BY
-from rempart.services.notifier import Notifier
+from rempart.services.notifier import Notifier, Sender, build_senders
 from rempart.services.poller import Poller
 from rempart.services.statewriter import StateWriter
 from rempart.store.alerts import SqliteAlertStore
@@ -48,6 +48,8 @@ __all__ = ["RoundReport", "SupervisionServer", "alert_dict", "next_round"]
 
 T = TypeVar("T")
 COMPACT_EVERY = 3600.0
+KEEP_SENT = 30 * 86400.0  # sent notifications kept for the record
+KEEP_RESOLVED = 800 * 86400.0  # resolved alerts kept (the yearly report reads them)
 
 
 def next_round(now: float, interval: float) -> float:
@@ -133,6 +135,7 @@ class SupervisionServer:
         self._stores: _Stores | None = None
         self._alerter: Alerter | None = None
         self._notifier: Notifier | None = None
+        self._senders: dict[str, Sender] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -140,6 +143,7 @@ class SupervisionServer:
         """Open the database (create, migrate) and build the stores in the writer thread."""
         await self.writer.open()
         self._stores = await self.writer.run(self._build_stores)
+        self.poller.restore(await self.writer.run(lambda db: self._known_nodes()))
         groups = {g: tuple(n.name for n in nodes) for g, nodes in self.config.groups().items()}
         self._alerter = Alerter(
             self._stores.alerts,
@@ -148,17 +152,33 @@ class SupervisionServer:
             self.config.incident,
             groups,
         )
+        self._senders = build_senders(self.config.mail, self.config.webhooks)
         self._notifier = Notifier(
             self._stores.outbox,
-            self._senders(),
+            self._senders,
             clock=self.clock,
             log=self.log,
             language=self.config.alerts.language,
             run_db=self.in_writer,
+            zone=local_zone(),
         )
 
     async def close(self) -> None:
+        for sender in self._senders.values():
+            if isinstance(sender, WebhookSender):
+                await sender.aclose()
         await self.writer.close()
+
+    def _known_nodes(self) -> list[NodeStatus]:
+        """The stored statuses of the configured nodes; nodes no longer configured are
+        forgotten (their history stays in the store)."""
+        stores = self._require_stores()
+        names = {n.name for n in self.config.nodes}
+        known = stores.nodes.nodes()
+        gone = [s.node for s in known if s.node not in names]
+        if gone:
+            stores.nodes.forget(gone)
+        return [s for s in known if s.node in names]
 
     async def in_writer(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` in the one writer thread (the notifier's outbox calls)."""
@@ -171,14 +191,6 @@ class SupervisionServer:
             alerts=SqliteAlertStore(db),
             outbox=SqliteOutbox(db),
         )
-
-    def _senders(self) -> dict[str, Any]:
-        senders: dict[str, Any] = {}
-        if self.config.mail is not None:
-            senders["mail"] = SmtpSender(self.config.mail)
-        for hook in self.config.webhooks:
-            senders[f"webhook:{hook.name}"] = WebhookSender(hook)
-        return senders
 
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> None:
         """Rounds on the grid until ``stop`` is set (or one round with ``once``)."""
@@ -239,10 +251,7 @@ class SupervisionServer:
         stored, transitions = await self.writer.run(
             lambda db: self._ingest(rounds, statuses, at, started)
         )
-        notifier = self._require_notifier()
-        messages = notifier.messages(transitions)
-        if messages:
-            await notifier.enqueue(messages)
+        messages = await self._require_notifier().notify(transitions)
         report = RoundReport(
             at=at,
             started=started,
@@ -251,7 +260,7 @@ class SupervisionServer:
             down=sum(1 for r in rounds if not r.ok),
             values=stored,
             transitions=len(transitions),
-            messages=len(messages),
+            messages=messages,
         )
         self.state.rounds += 1
         self.state.last = report
@@ -289,9 +298,15 @@ class SupervisionServer:
         if now - self.state.compacted < COMPACT_EVERY:
             return
         self.state.compacted = now
-        metrics = self._require_stores().metrics
+        stores = self._require_stores()
+
+        def housekeeping(db: Database) -> int:
+            stores.outbox.forget_sent(now - KEEP_SENT)
+            stores.alerts.forget_resolved(now - KEEP_RESOLVED)
+            return stores.metrics.compact(now)
+
         try:
-            moved = await self.writer.run(lambda db: metrics.compact(now))
+            moved = await self.writer.run(housekeeping)
         except RempartError as exc:
             self.log.error("server: compaction failed: %s", exc)
             return
