@@ -89,9 +89,11 @@ def _register_server(sub: Sub, lang: str) -> None:
         action="store_true",
         help=t(
             lang,
-            "poll every node once, store, alert, send, then exit (a test, or a cron job)",
+            "poll every node once, store, alert, send, then exit (to try a configuration; "
+            "rates of DERIVE fields need two rounds of a running server)",
             "interroger chaque nœud une fois, enregistrer, alerter, envoyer, puis quitter "
-            "(un essai, ou une tâche cron)",
+            "(pour essayer une configuration ; les débits des champs DERIVE demandent deux "
+            "tours d'un serveur en marche)",
         ),
     )
     p.add_argument(
