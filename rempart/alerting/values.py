@@ -3,9 +3,13 @@
 An alert is identified by its :class:`AlertKey`. Its life::
 
     (none) --condition--> pending --held for `for`--> firing --back in range, past the
-    hysteresis margin, for `for`--> resolved
-                     \\-- condition ends before `for`: dropped, never notified
+    hysteresis margin, for the clear delay--> resolved
+                     \\-- clear for the clear delay before it fired: dropped, never notified
 
+A pending alert survives clear spells shorter than the clear delay, so a value that flaps
+fires once rather than never; threshold and disk-full alerts stay clear at least 300 s before
+they resolve. A reminder (``repeat``) is a ``fired`` transition again, with ``at`` after the
+alert's ``fired_at``.
 ``firing`` may change severity (``escalated`` warning→critical, ``eased`` critical→warning);
 while it clears it stays ``firing`` with ``clear_since`` set, so a value that flaps around
 the threshold makes one alert, not twenty.

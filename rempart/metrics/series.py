@@ -85,7 +85,7 @@ class NodeRound:
     ``at`` is the round's time (epoch seconds, a multiple of :data:`STEP`); ``values`` maps
     every field of every graph the node answered to its stored value (None: unknown — a
     DERIVE's first reading, a reset, a ``U``). When ``ok`` is False, ``error`` says why in one
-    printable line (English; ``error_key``/``error_params`` for the i18n text) and
+    printable line (English) and
     ``graphs``/``values`` are empty.
     """
 
