@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rempart.metrics.chunks import CODEC_SHUFFLE, CODEC_XOR, SLOTS, encode_day
+from rempart.metrics.chunks import CODEC_AUTO, CODEC_SHUFFLE, CODEC_XOR, SLOTS, encode_day
 from rempart.metrics.series import SeriesKey
 from rempart.store.server_db import open_server_db
 from rempart.store.timeseries import GRACE, SqliteMetricsStore
@@ -124,12 +124,15 @@ def bench_bytes(directory: Path, days: int, per_kind: int, seed: int) -> dict[st
         samples = per_kind * days * SLOTS
         size = path.stat().st_size
         day = [series[SeriesKey("host", kind, "f0")](i) for i in range(SLOTS)]
+        blob = encode_day(day, CODEC_AUTO)
         out[kind] = {
             "samples": samples,
             "file_bytes": size,
             "bytes_per_sample": round(size / samples, 3),
             "chunk_bytes_xor": len(encode_day(day, CODEC_XOR)),
             "chunk_bytes_shuffle": len(encode_day(day, CODEC_SHUFFLE)),
+            "chunk_bytes_auto": len(blob),
+            "chunk_codec_auto": blob[0],
             "raw_chunk_bytes": SLOTS * 8,
         }
     return out
@@ -196,6 +199,7 @@ def print_table(results: dict[str, Any]) -> None:
             f"  {kind:9} {r['bytes_per_sample']:6.3f} B/sample "
             f"({year / 1024:7.1f} KiB per field-year);"
             f" one day's chunk: xor {r['chunk_bytes_xor']} B, shuffle {r['chunk_bytes_shuffle']} B,"
+            f" chosen {r['chunk_bytes_auto']} B (codec {r['chunk_codec_auto']}),"
             f" raw {r['raw_chunk_bytes']} B"
         )
     rrd = results["rrd"]
