@@ -18,7 +18,8 @@ the threshold makes one alert, not twenty.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 __all__ = [
     "Alert",
@@ -30,6 +31,7 @@ __all__ = [
     "Change",
     "Level",
     "Severity",
+    "alert_document",
 ]
 
 #: threshold: a field out of its warning/critical range; no_data: a field that stopped
@@ -112,3 +114,35 @@ class AlertTransition:
     change: Change
     at: float
     previous: Severity | None = None  # for escalated/eased: the severity before
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_document(alert: Alert) -> dict[str, Any]:
+    """One alert as ``rempart alerts --json`` and the server's ``ack`` answer show it (times as
+    epoch seconds, ``since`` also in ISO 8601 UTC)."""
+    k = alert.key
+    return {
+        "id": alert.id,
+        "kind": k.kind,
+        "host": k.host,
+        "graph": k.graph,
+        "field": k.field,
+        "group": alert.group,
+        "severity": alert.severity,
+        "status": alert.status,
+        "since": alert.since,
+        "since_iso": _iso(alert.since),
+        "fired_at": alert.fired_at,
+        "resolved_at": alert.resolved_at,
+        "clear_since": alert.clear_since,
+        "value": alert.value,
+        "title": alert.title,
+        "detail": alert.detail,
+        "ack_by": alert.ack_by or None,
+        "ack_at": alert.ack_at,
+    }

@@ -11,16 +11,15 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
-from rempart.alerting.values import Alert
+from rempart.alerting.values import Alert, alert_document
+from rempart.cli.common import add_server_database_options, server_database
 from rempart.cli.output import fmt_float, fmt_time, iso_utc, print_json, printable, t, table
-from rempart.config import DEFAULT_CONFIG_PATH, load_config
 from rempart.store.alerts import SqliteAlertStore
 from rempart.store.server_db import open_server_db_readonly
 
-__all__ = ["alert_json", "print_alerts", "register", "server_database"]
+__all__ = ["alert_json", "print_alerts", "register"]
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -66,48 +65,17 @@ def register(sub: Sub, lang: str) -> None:
         metavar="N",
         help=t(lang, "at most N alerts (default 200)", "au plus N alertes (200 par défaut)"),
     )
-    add_database_options(p, lang)
-    p.set_defaults(handler=_cmd_alerts)
-
-
-def add_database_options(p: argparse.ArgumentParser, lang: str) -> None:
-    """``--config``, ``--database`` and ``--json`` of the commands reading the server database."""
-    p.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            f"configuration naming the server database (default {DEFAULT_CONFIG_PATH})",
-            f"configuration qui indique la base du serveur (par défaut {DEFAULT_CONFIG_PATH})",
-        ),
-    )
-    p.add_argument(
-        "--database",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            "the server database (overrides the configuration's [server] database)",
-            "la base du serveur (remplace [server] database de la configuration)",
-        ),
-    )
+    add_server_database_options(p, lang)
     p.add_argument(
         "--json",
         action="store_true",
         help=t(lang, "print JSON for machines", "afficher du JSON pour les machines"),
     )
-
-
-def server_database(database: Path | None, config: Path | None) -> Path:
-    """``--database``; else the configuration's ``[server] database``."""
-    if database is not None:
-        return database
-    return load_config(config if config is not None else DEFAULT_CONFIG_PATH).server.database
+    p.set_defaults(handler=_cmd_alerts)
 
 
 def _cmd_alerts(args: argparse.Namespace, lang: str) -> int:
-    path = server_database(args.database, args.config)
+    path = server_database(args, lang)
     with open_server_db_readonly(path) as db:
         alerts = SqliteAlertStore(db).alerts(active=not args.all, limit=max(1, args.limit))
     if args.json:
@@ -117,33 +85,9 @@ def _cmd_alerts(args: argparse.Namespace, lang: str) -> int:
     return 1 if any(a.status == "firing" for a in alerts) else 0
 
 
-def _time(epoch: float | None) -> str | None:
-    return None if epoch is None else iso_utc(epoch)
-
-
 def alert_json(alert: Alert) -> dict[str, Any]:
-    """One alert as the ``--json`` document (times as epoch seconds and ISO 8601 UTC)."""
-    k = alert.key
-    return {
-        "id": alert.id,
-        "kind": k.kind,
-        "host": k.host,
-        "graph": k.graph,
-        "field": k.field,
-        "group": alert.group,
-        "severity": alert.severity,
-        "status": alert.status,
-        "since": alert.since,
-        "since_iso": _time(alert.since),
-        "fired_at": alert.fired_at,
-        "resolved_at": alert.resolved_at,
-        "clear_since": alert.clear_since,
-        "value": alert.value,
-        "title": alert.title,
-        "detail": alert.detail,
-        "ack_by": alert.ack_by or None,
-        "ack_at": alert.ack_at,
-    }
+    """One alert as the ``--json`` document (see :func:`rempart.alerting.values.alert_document`)."""
+    return alert_document(alert)
 
 
 _SEVERITY = {"warning": ("warning", "avertissement"), "critical": ("CRITICAL", "CRITIQUE")}

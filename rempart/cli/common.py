@@ -1,7 +1,8 @@
-"""What several commands share: finding the configuration."""
+"""What several commands share: finding the configuration and the server database."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tomllib
 from pathlib import Path
@@ -15,7 +16,12 @@ from rempart.config import (
     load_config,
 )
 
-__all__ = ["EMBEDDED", "load_config_or_default"]
+__all__ = [
+    "EMBEDDED",
+    "add_server_database_options",
+    "load_config_or_default",
+    "server_database",
+]
 
 EMBEDDED = Path("<embedded default configuration>")
 
@@ -38,3 +44,35 @@ def load_config_or_default(path: Path | None, lang: str, quiet: bool = False) ->
             )
         )
     return build_config(tomllib.loads(default_config_text()), EMBEDDED)
+
+
+def add_server_database_options(p: argparse.ArgumentParser, lang: str) -> None:
+    """``--config`` and ``--database``: where the supervision server's database is (the
+    commands reading it, and ``rempart server`` itself)."""
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help=t(
+            lang,
+            f"configuration with the [server] tables (default {DEFAULT_CONFIG_PATH})",
+            f"configuration avec les tables [server] (par défaut {DEFAULT_CONFIG_PATH})",
+        ),
+    )
+    p.add_argument(
+        "--database",
+        type=Path,
+        metavar="PATH",
+        help=t(
+            lang,
+            "the server database itself (overrides the configuration's [server] database)",
+            "la base du serveur elle-même (remplace [server] database de la configuration)",
+        ),
+    )
+
+
+def server_database(args: argparse.Namespace, lang: str) -> Path:
+    """``--database``, else the configuration's ``[server] database``."""
+    if args.database is not None:
+        return Path(args.database)
+    return load_config_or_default(args.config, lang, quiet=True).server.database

@@ -12,18 +12,16 @@ import argparse
 import sys
 from dataclasses import asdict
 from datetime import tzinfo
-from pathlib import Path
 from typing import TextIO, TypeAlias
 
 from rempart.adapters.localzone import local_zone
-from rempart.cli.common import load_config_or_default
+from rempart.cli.common import add_server_database_options, server_database
 from rempart.cli.output import fmt_float, fmt_int, fmt_time, print_json, printable, t, table
-from rempart.config import DEFAULT_CONFIG_PATH
 from rempart.metrics.series import NodeStatus
 from rempart.store.nodes import SqliteNodeStore
 from rempart.store.server_db import open_server_db_readonly
 
-__all__ = ["print_nodes", "register", "server_database"]
+__all__ = ["print_nodes", "register"]
 
 Sub: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -53,44 +51,13 @@ def register(sub: Sub, lang: str) -> None:
             "d'usage ou de configuration, 3 base illisible.",
         ),
     )
-    add_database_options(p, lang)
+    add_server_database_options(p, lang)
     p.add_argument(
         "--json",
         action="store_true",
         help=t(lang, "print the nodes as JSON", "afficher les nœuds en JSON"),
     )
     p.set_defaults(handler=_cmd_nodes)
-
-
-def add_database_options(p: argparse.ArgumentParser, lang: str) -> None:
-    """``--config`` and ``--database``: where the server database is."""
-    p.add_argument(
-        "--config",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            f"configuration naming the server database (default {DEFAULT_CONFIG_PATH})",
-            f"configuration qui indique la base du serveur (par défaut {DEFAULT_CONFIG_PATH})",
-        ),
-    )
-    p.add_argument(
-        "--database",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            "the server database itself (overrides the configuration's [server] database)",
-            "la base du serveur elle-même (remplace [server] database de la configuration)",
-        ),
-    )
-
-
-def server_database(args: argparse.Namespace, lang: str) -> Path:
-    """``--database``, else the configuration's ``[server] database``."""
-    if args.database is not None:
-        return Path(args.database)
-    return load_config_or_default(args.config, lang, quiet=True).server.database
 
 
 def _cmd_nodes(args: argparse.Namespace, lang: str) -> int:

@@ -11,10 +11,9 @@ import argparse
 import math
 import sys
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any, TextIO, TypeAlias
 
-from rempart.cli.common import load_config_or_default
+from rempart.cli.common import add_server_database_options, server_database
 from rempart.cli.output import fmt_float, iso_utc, print_json, printable, t, table
 from rempart.config.durations import parse_duration
 from rempart.errors import UsageError
@@ -75,20 +74,7 @@ def register(sub: Sub, lang: str) -> None:
             "résolution (par défaut : la plus fine donnant au plus environ 1 500 points)",
         ),
     )
-    p.add_argument(
-        "--config",
-        type=Path,
-        help=t(
-            lang,
-            "configuration file (default /etc/rempart/rempart.toml): its server database",
-            "fichier de configuration (défaut /etc/rempart/rempart.toml) : sa base serveur",
-        ),
-    )
-    p.add_argument(
-        "--database",
-        type=Path,
-        help=t(lang, "server database file (overrides --config)", "base du serveur (prioritaire)"),
-    )
+    add_server_database_options(p, lang)
     p.add_argument(
         "--json", action="store_true", help=t(lang, "JSON list of points", "liste JSON de points")
     )
@@ -102,7 +88,7 @@ def _cmd_query(args: argparse.Namespace, lang: str) -> int:
     start, end = parse_when(args.start, now, zone), parse_when(args.end, now, zone)
     if end <= start:
         raise UsageError("usage.invalid", detail=_t_order(lang))
-    path = args.database or load_config_or_default(args.config, lang, quiet=True).server.database
+    path = server_database(args, lang)
     key = SeriesKey(args.host, args.probe, args.field)
     with open_server_db_readonly(path) as db:
         data = SqliteMetricsStore(db).read(key, start, end, STEPS.get(args.step or ""))

@@ -13,7 +13,7 @@ from typing import TypeAlias
 
 from rempart.adapters.control import ControlClient
 from rempart.cli.agent_cmd import _logger
-from rempart.cli.common import load_config_or_default
+from rempart.cli.common import add_server_database_options, load_config_or_default
 from rempart.cli.control_cmd import guarded
 from rempart.cli.output import answer_text, print_json, t
 from rempart.clock import SystemClock
@@ -63,17 +63,7 @@ def _register_server(sub: Sub, lang: str) -> None:
             "envoie par courriel et webhook. Tourne au premier plan jusqu'à SIGTERM ou Ctrl-C.",
         ),
     )
-    _config_option(p, lang)
-    p.add_argument(
-        "--database",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            "the server's database (default: the config's [server] database)",
-            "base du serveur (par défaut : la clé database de [server])",
-        ),
-    )
+    add_server_database_options(p, lang)
     p.add_argument(
         "--socket",
         type=Path,

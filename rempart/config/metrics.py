@@ -32,7 +32,7 @@ from typing import Any
 from rempart.addresses import Network, parse_network
 from rempart.config.abuseipdb import SecretRef
 from rempart.config.durations import parse_duration
-from rempart.errors import ConfigError
+from rempart.config.tables import Error, check_table
 
 __all__ = [
     "PROBE_NAMES",
@@ -275,8 +275,6 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 # ------------------------------------------------------------------ checking the tables
 
-Error = Callable[[str, str, str], ConfigError]
-
 
 class _Reader:
     """One table being read: its key for messages and the error builder."""
@@ -284,16 +282,7 @@ class _Reader:
     def __init__(self, error: Error, value: Any, key: str, allowed: frozenset[str]) -> None:
         self.error = error
         self.key = key
-        if not isinstance(value, dict):
-            raise error(key, "expected a table", f"write [{key}] followed by its keys")
-        for name in value:
-            if name not in allowed:
-                raise error(
-                    f"{key}.{name}",
-                    "unknown key",
-                    f"remove it or use one of: {', '.join(sorted(allowed)) or 'none'}",
-                )
-        self.table: Mapping[str, Any] = value
+        self.table: Mapping[str, Any] = check_table(error, value, key, allowed)
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.table.get(name, default)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -46,7 +46,7 @@ from typing import Any, Literal
 from rempart.alerting.values import AlertRule
 from rempart.config.abuseipdb import SecretRef
 from rempart.config.durations import format_duration, parse_duration
-from rempart.errors import ConfigError
+from rempart.config.tables import Error, check_table
 from rempart.munin.ranges import Range, parse_range
 
 __all__ = [
@@ -161,8 +161,6 @@ class ServerConfig:
         return {g: tuple(n) for g, n in out.items()}
 
 
-Error = Callable[[str, str, str], ConfigError]
-
 #: a node's name as written in its group: it names the host in the store and in alerts
 NODE_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}", re.ASCII)
 #: a webhook's name (it names the notification channel)
@@ -217,16 +215,7 @@ class _Table:
     def __init__(self, error: Error, value: Any, key: str, allowed: frozenset[str]) -> None:
         self.error = error
         self.key = key
-        if not isinstance(value, dict):
-            raise error(key, "expected a table", f"write [{key}] followed by its keys")
-        for name in value:
-            if name not in allowed:
-                raise error(
-                    f"{key}.{str(name)[:40]}",
-                    "unknown key",
-                    f"remove it or use one of: {', '.join(sorted(allowed))}",
-                )
-        self.data: Mapping[str, Any] = value
+        self.data: Mapping[str, Any] = check_table(error, value, key, allowed)
 
     def at(self, name: str) -> str:
         return f"{self.key}.{name}"

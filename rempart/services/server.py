@@ -20,13 +20,13 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from rempart.adapters.localzone import local_zone
 from rempart.adapters.webhook import WebhookSender
-from rempart.alerting.values import Alert, AlertTransition
+from rempart.alerting.values import AlertTransition, alert_document
 from rempart.clock import Clock
 from rempart.config.server import ServerConfig
 from rempart.errors import RempartError
@@ -44,9 +44,8 @@ from rempart.store.outbox import SqliteOutbox
 from rempart.store.server_db import server_migrations
 from rempart.store.timeseries import SqliteMetricsStore
 
-__all__ = ["RoundReport", "SupervisionServer", "alert_dict", "next_round"]
+__all__ = ["RoundReport", "SupervisionServer", "next_round"]
 
-T = TypeVar("T")
 COMPACT_EVERY = 3600.0
 KEEP_SENT = 30 * 86400.0  # sent notifications kept for the record
 KEEP_RESOLVED = 800 * 86400.0  # resolved alerts kept (the yearly report reads them)
@@ -89,29 +88,6 @@ class _State:
     rounds: int = 0
     last: RoundReport | None = None
     compacted: float = 0.0
-    errors: list[str] = field(default_factory=list)
-
-
-def alert_dict(alert: Alert) -> dict[str, Any]:
-    """An alert as the control socket and ``--json`` show it."""
-    return {
-        "id": alert.id,
-        "kind": alert.key.kind,
-        "host": alert.key.host,
-        "graph": alert.key.graph,
-        "field": alert.key.field,
-        "group": alert.group,
-        "severity": alert.severity,
-        "status": alert.status,
-        "since": alert.since,
-        "fired_at": alert.fired_at,
-        "resolved_at": alert.resolved_at,
-        "value": alert.value,
-        "title": alert.title,
-        "detail": alert.detail,
-        "ack_by": alert.ack_by,
-        "ack_at": alert.ack_at,
-    }
 
 
 class SupervisionServer:
@@ -159,7 +135,7 @@ class SupervisionServer:
             clock=self.clock,
             log=self.log,
             language=self.config.alerts.language,
-            run_db=self.in_writer,
+            run_db=self.writer.run_raw,  # the outbox is used from the one writer thread
             zone=local_zone(),
         )
 
@@ -179,10 +155,6 @@ class SupervisionServer:
         if gone:
             stores.nodes.forget(gone)
         return [s for s in known if s.node in names]
-
-    async def in_writer(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` in the one writer thread (the notifier's outbox calls)."""
-        return await self.writer.run_raw(fn)
 
     def _build_stores(self, db: Database) -> _Stores:
         return _Stores(
@@ -340,7 +312,7 @@ class SupervisionServer:
         now = self.clock.now()
         alert = await self.writer.run(lambda db: alerts.ack(id, by, now))
         self.log.info("server: alert %d acknowledged by %s", id, by)
-        return alert_dict(alert)
+        return alert_document(alert)
 
     # ------------------------------------------------------------------ helpers
 
