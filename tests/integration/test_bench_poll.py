@@ -41,3 +41,22 @@ def test_a_small_round_with_and_without_quickack() -> None:
             assert result["commands"] == 6 * (3 + 2 * 5)
     finally:
         bench.stop_nodes(children)
+
+
+def test_nodes_answer_the_list_of_their_banner_host_name() -> None:
+    replies = bench.plugin_bodies(3)
+    assert replies[f"list {bench.HOST}"] == replies["list"]
+
+
+def test_munin_update_stores_every_value_of_the_simulated_nodes() -> None:
+    from tests.munin_peers import need_munin
+
+    need_munin()
+    ports, children = bench.start_nodes(2, 3, 1)
+    try:
+        result = bench.compare_munin_update(ports, concurrency=4)
+    finally:
+        bench.stop_nodes(children)
+    assert result["rrd_files_expected"] > 0
+    assert result["valid"], result["munin_update"]
+    assert result["per_node_ratio"] is not None
