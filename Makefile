@@ -12,10 +12,11 @@ REMPART  := $(VENV)/bin/rempart
 # in network namespaces (nftables, libnftables1, iproute2), a real sshd attacked end to end
 # (openssh-server, openssh-client, sshpass, netcat-openbsd); curl for the blocklist benchmark's
 # cron-script way; Debian's Munin (node, core plugins, master, rrdtool) as the protocol's real peers,
-# MariaDB for its probe, openssl for test certificates, ca-certificates for a real CA file.
+# MariaDB for its probe, openssl for test certificates, ca-certificates for a real CA file;
+# Chromium, driven by Playwright, for the dashboard's browser tests.
 TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 curl ca-certificates \
 	openssh-server openssh-client sshpass netcat-openbsd \
-	munin-node munin-plugins-core munin rrdtool mariadb-server openssl
+	munin-node munin-plugins-core munin rrdtool mariadb-server openssl chromium
 
 .PHONY: run demo test lint typecheck layers docs docs-check bench venv clean help
 

@@ -882,6 +882,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- server: service and command line (lead) ---
+    #
+    #
+    #
+    # --- web: layout (lead) ---
+    "web.nav.label": ("Main menu", "Menu principal"),
+    "web.nav.overview": ("Overview", "Vue d'ensemble"),
+    "web.nav.bans": ("Bans", "Bannissements"),
+    "web.nav.alerts": ("Alerts", "Alertes"),
+    "web.role.reader": ("read only", "lecture seule"),
+    "web.language": ("Language", "Langue"),
+    "web.language.browser": ("Browser's language", "Langue du navigateur"),
+    "web.logout": ("Log out", "Se déconnecter"),
+    "web.error.403": (
+        "You may not do this (read-only account, or the form expired: reload the page).",
+        "Action non permise (compte en lecture seule, ou formulaire expiré : rechargez la page).",
+    ),
+    "web.error.404": ("No such page.", "Cette page n'existe pas."),
+    "web.error.429": (
+        "Too many attempts; wait a few minutes.",
+        "Trop de tentatives ; attendez quelques minutes.",
+    ),
+    "web.error.500": (
+        "Something went wrong on the server; the log says what.",
+        "Une erreur s'est produite sur le serveur ; le journal dit laquelle.",
+    ),
+    "web.error.home": ("Back to the overview", "Retour à la vue d'ensemble"),
+    "web.login.title": ("Log in", "Connexion"),
+    "web.login.name": ("Name", "Nom"),
+    "web.login.password": ("Password", "Mot de passe"),
+    "web.login.submit": ("Log in", "Se connecter"),
+    "web.login.failed": ("Wrong name or password.", "Nom ou mot de passe incorrect."),
+    #
+    #
+    #
+    # --- web: accounts, sessions, security (helper core) ---
+    #
+    #
+    #
+    # --- web: overview, host pages, graphs (helper graphs) ---
+    #
+    #
+    #
+    # --- web: bans (helper bans) ---
+    #
+    #
+    #
+    # --- web: alerts, make run (helper alerts) ---
 }
 
 

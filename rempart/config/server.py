@@ -59,6 +59,7 @@ __all__ = [
     "NodeConfig",
     "RetentionConfig",
     "ServerConfig",
+    "WebConfig",
     "WebhookConfig",
     "build_server",
     "check_range",
@@ -140,6 +141,27 @@ class IncidentConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The dashboard, served by ``rempart server`` (``[server.web]``)."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"  # behind the reverse proxy by default (docs/howto/dashboard.md)
+    port: int = 8090
+    # clients whose X-Forwarded-For / X-Forwarded-Proto are believed (the reverse proxy)
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks, "127.0.0.1", "10.0.0.0/8"
+    language: Literal["fr", "en"] = "en"  # when neither the user nor the browser chooses
+    session_idle: float = 8 * 3600.0  # a session unused this long ends
+    session_max: float = 7 * DAY  # a session ends this long after login whatever its use
+    login_limit: int = 5  # failed logins per address (and per account) within login_window
+    login_window: float = 600.0  # ...after which the address waits (HTTP 429)
+    # failed logins, one line each, read by the agent's rempart-web jail
+    auth_log: Path = Path("/var/log/rempart/web-auth.log")
+    secure_cookies: Literal["auto", "always", "never"] = "auto"  # auto: when served over https
+    # agents whose bans the dashboard shows and changes: host name → control socket
+    agents: Mapping[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     nodes: tuple[NodeConfig, ...] = ()
     interval: float = 300.0  # seconds between rounds
@@ -152,6 +174,7 @@ class ServerConfig:
     incident: IncidentConfig = field(default_factory=IncidentConfig)
     mail: MailConfig | None = None
     webhooks: tuple[WebhookConfig, ...] = ()
+    web: WebConfig = field(default_factory=WebConfig)
 
     def groups(self) -> dict[str, tuple[NodeConfig, ...]]:
         """The nodes by group, groups in the order first written."""
@@ -191,6 +214,7 @@ _SERVER_KEYS = frozenset(
         "incident",
         "mail",
         "webhooks",
+        "web",
     }
 )
 _ALERTS_KEYS = frozenset(
@@ -438,6 +462,101 @@ def _retention(error: Error, value: Any) -> RetentionConfig:
                 f'raise {name} (or write {name} = "0" to keep it forever)',
             )
     return RetentionConfig(samples=samples, hourly=hourly, daily=daily)
+
+
+_WEB_KEYS = frozenset(
+    {
+        "enabled",
+        "listen",
+        "trusted_proxies",
+        "language",
+        "session_idle",
+        "session_max",
+        "login_limit",
+        "login_window",
+        "auth_log",
+        "secure_cookies",
+        "agents",
+    }
+)
+
+
+def _web(error: Error, value: Any, state_dir: Path, base: Path, language: str | None) -> WebConfig:
+    t = _Table(error, value, "server.web", _WEB_KEYS)
+    d = WebConfig()
+    host, port = d.host, d.port
+    listen = t.text("listen", '"127.0.0.1:8090"')
+    if listen is not None:
+        try:
+            host, port = parse_node_address(listen)
+        except ValueError as exc:
+            raise error(t.at("listen"), str(exc), 'write listen = "127.0.0.1:8090"') from exc
+        if port == 4949 and ":" not in listen.rpartition("]")[2]:
+            raise error(t.at("listen"), "no port given", 'write listen = "127.0.0.1:8090"')
+    proxies = t.data.get("trusted_proxies", [])
+    if not isinstance(proxies, list) or len(proxies) > 64:
+        raise error(
+            t.at("trusted_proxies"),
+            "expected a list of addresses or networks",
+            'write trusted_proxies = ["127.0.0.1", "::1"]',
+        )
+    trusted: list[str] = []
+    for item in proxies:
+        try:
+            trusted.append(str(ipaddress.ip_network(str(item), strict=False)))
+        except ValueError as exc:
+            raise error(
+                t.at("trusted_proxies"),
+                f"{str(item)[:60]!r} is not an address or network",
+                'write trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]',
+            ) from exc
+    lang = t.text("language", '"fr"') or language or d.language
+    if lang not in ("fr", "en"):
+        raise error(
+            t.at("language"), f"expected fr or en, got {lang[:20]!r}", 'write language = "fr"'
+        )
+    cookies = t.text("secure_cookies", '"auto"') or d.secure_cookies
+    if cookies not in ("auto", "always", "never"):
+        raise error(
+            t.at("secure_cookies"),
+            f"expected auto, always or never, got {cookies[:20]!r}",
+            'write secure_cookies = "auto"',
+        )
+    agents_value = t.data.get("agents", {})
+    agents_table = check_table(
+        error,
+        agents_value,
+        "server.web.agents",
+        frozenset(agents_value) if isinstance(agents_value, dict) else frozenset(),
+    )
+    agents: dict[str, Path] = {}
+    for name, where in agents_table.items():
+        if not NODE_NAME.fullmatch(str(name)) or not isinstance(where, str) or not where:
+            raise error(
+                f"server.web.agents.{str(name)[:40]}",
+                "expected a node name and the path of its agent's control socket",
+                'write web1 = "/run/rempart/agent.sock"',
+            )
+        path = Path(where)
+        agents[str(name)] = path if path.is_absolute() else (base / path).resolve()
+    return WebConfig(
+        enabled=t.flag("enabled", d.enabled),
+        host=host,
+        port=port,
+        trusted_proxies=tuple(trusted),
+        language="fr" if lang == "fr" else "en",
+        session_idle=t.duration("session_idle", d.session_idle, '"8h"', 300.0, 30 * DAY),
+        session_max=t.duration("session_max", d.session_max, '"7d"', 300.0, 365 * DAY),
+        login_limit=t.integer("login_limit", d.login_limit, "5", 1, 1000),
+        login_window=t.duration("login_window", d.login_window, '"10m"', 10.0, DAY),
+        auth_log=t.path("auth_log", d.auth_log, '"/var/log/rempart/web-auth.log"', base),
+        secure_cookies="always"
+        if cookies == "always"
+        else "never"
+        if cookies == "never"
+        else "auto",
+        agents=agents,
+    )
 
 
 def _rule(error: Error, value: Any, key: str) -> AlertRule:
@@ -707,4 +826,5 @@ def build_server(
         incident=_incident(error, t.data.get("incident", {})),
         mail=None if mail is None else _mail(error, mail),
         webhooks=_webhooks(error, t.data.get("webhooks", [])),
+        web=_web(error, t.data.get("web", {}), state_dir, where, language),
     )

@@ -372,5 +372,120 @@ SERVER_KEYS: Mapping[str, tuple[K, ...]] = MappingProxyType(
                 '"10s"',
             ),
         ),
+        "server.web": (
+            K(
+                "enabled",
+                "true or false",
+                "true",
+                "Serve the dashboard from rempart server.",
+                "Servir le tableau de bord depuis rempart server.",
+                "true",
+            ),
+            K(
+                "listen",
+                '"address:port"',
+                '"127.0.0.1:8090"',
+                "Where the dashboard listens; keep it on loopback behind the reverse proxy "
+                "(docs/howto/dashboard.md). IPv6 in brackets.",
+                "Où écoute le tableau de bord ; gardez-le sur la boucle locale derrière le "
+                "proxy inverse (docs/howto/dashboard.fr.md). IPv6 entre crochets.",
+                '"127.0.0.1:8090"',
+            ),
+            K(
+                "trusted_proxies",
+                "list of addresses or networks",
+                "[] (none)",
+                "Clients whose X-Forwarded-For and X-Forwarded-Proto are believed: your "
+                "reverse proxy. Anyone else's are ignored (a client cannot choose the address "
+                "a failed login is blamed on).",
+                "Clients dont les en-têtes X-Forwarded-For et X-Forwarded-Proto sont crus : "
+                "votre proxy inverse. Ceux des autres sont ignorés (un client ne peut pas "
+                "choisir l'adresse à qui un échec de connexion est imputé).",
+                '["127.0.0.1", "::1"]',
+            ),
+            K(
+                "language",
+                '"fr" or "en"',
+                '[rempart] language, else "en"',
+                "Language of the pages when neither the user nor the browser chooses.",
+                "Langue des pages quand ni l'utilisateur ni le navigateur ne choisissent.",
+                '"fr"',
+            ),
+            K(
+                "session_idle",
+                "duration, 5m to 30d",
+                "8h",
+                "A session unused this long ends (log in again).",
+                "Une session inutilisée pendant ce temps se termine (reconnectez-vous).",
+                '"8h"',
+            ),
+            K(
+                "session_max",
+                "duration, 5m to 365d",
+                "7d",
+                "A session ends this long after login, used or not.",
+                "Une session se termine ce temps après la connexion, utilisée ou non.",
+                '"7d"',
+            ),
+            K(
+                "login_limit",
+                "integer 1–1000",
+                "5",
+                "Failed logins allowed per address, and per account, within login_window; "
+                "beyond, the address waits (HTTP 429). Every failure is also written to "
+                "auth_log for the agent's rempart-web jail.",
+                "Échecs de connexion permis par adresse, et par compte, dans login_window ; "
+                "au-delà, l'adresse attend (HTTP 429). Chaque échec est aussi écrit dans "
+                "auth_log pour la prison rempart-web de l'agent.",
+                "5",
+            ),
+            K(
+                "login_window",
+                "duration, 10s to 1d",
+                "10m",
+                "The window login_limit counts failures in.",
+                "La fenêtre dans laquelle login_limit compte les échecs.",
+                '"10m"',
+            ),
+            K(
+                "auth_log",
+                "path",
+                "/var/log/rempart/web-auth.log",
+                "File the dashboard appends one line to per failed login (address first, "
+                "then the account name, quoted): the agent's rempart-web jail reads it.",
+                "Fichier où le tableau de bord ajoute une ligne par échec de connexion "
+                "(adresse d'abord, puis le nom du compte, entre guillemets) : la prison "
+                "rempart-web de l'agent le lit.",
+                '"/var/log/rempart/web-auth.log"',
+            ),
+            K(
+                "secure_cookies",
+                '"auto", "always" or "never"',
+                '"auto"',
+                "Mark the session cookie Secure: auto when the page is served over https "
+                "(directly, or as the trusted proxy says).",
+                "Marquer le cookie de session Secure : auto quand la page est servie en https "
+                "(directement, ou d'après le proxy de confiance).",
+                '"always"',
+            ),
+        ),
+        "server.web.agents": (
+            K(
+                "NODE",
+                "path",
+                "(none)",
+                "An agent whose bans the dashboard shows and changes (unban, allow, ban), by "
+                "its node name and the path of its control socket — the same commands as the "
+                "CLI. A remote agent's socket can be forwarded over SSH "
+                "(docs/howto/dashboard.md). The server's user must be in the agent's "
+                "rempart group.",
+                "Un agent dont le tableau de bord montre et modifie les bannissements (lever, "
+                "autoriser, bannir), par son nom de nœud et le chemin de son socket de "
+                "contrôle — les mêmes commandes que la ligne de commande. Le socket d'un agent "
+                "distant peut être relayé par SSH (docs/howto/dashboard.fr.md). L'utilisateur "
+                "du serveur doit être dans le groupe rempart de l'agent.",
+                '"/run/rempart/agent.sock"',
+            ),
+        ),
     }
 )

@@ -33,6 +33,8 @@ from rempart.services.control_requests import (
     COMMANDS,
     TAKES_BY,
     ArgSpec,
+    Request,
+    check_request,
     error_line,
     parse_request,
     result_line,
@@ -240,19 +242,32 @@ class ControlServer:
         except ControlError as exc:
             self.log.info("control: bad request from uid %d: %s", peer.uid, exc)
             return error_line(exc)
-        args = dict(request.args)
-        if request.command in self.takes_by:
-            args["by"] = describe_peer(peer)
-            self.log.info("control: %s %s", request.command, args)
-        else:
-            self.log.debug("control: %s %s from uid %d", request.command, args, peer.uid)
         try:
-            result = await getattr(self.commands, request.command)(**args)
+            result = await self._perform(request, describe_peer(peer))
         except RempartError as exc:
             return error_line(exc)
+        return result_line(result)
+
+    async def call(self, command: str, args: Mapping[str, object], by: str) -> Any:
+        """One command from this process (the dashboard): the same table, the same argument
+        checks and the same log as a request line; ``by`` names who asked (the dashboard
+        passes "web:<user>"). Raises RempartError (ControlError for a bad request)."""
+        request = check_request(command, dict(args), self.table)
+        return await self._perform(request, by)
+
+    async def _perform(self, request: Request, by: str) -> Any:
+        args = dict(request.args)
+        if request.command in self.takes_by:
+            args["by"] = by
+            self.log.info("control: %s %s", request.command, args)
+        else:
+            self.log.debug("control: %s %s from %s", request.command, args, by)
+        try:
+            return await getattr(self.commands, request.command)(**args)
+        except RempartError:
+            raise
         except Exception as exc:
             self.log.exception("control: %s failed", request.command)
-            return error_line(
-                ControlError("control.internal", command=request.command, reason=repr(exc)[:200])
-            )
-        return result_line(result)
+            raise ControlError(
+                "control.internal", command=request.command, reason=repr(exc)[:200]
+            ) from exc

@@ -23,6 +23,7 @@ __all__ = [
     "TAKES_BY",
     "ArgSpec",
     "Request",
+    "check_request",
     "error_line",
     "parse_request",
     "result_line",
@@ -134,14 +135,21 @@ def parse_request(line: bytes, commands: Mapping[str, tuple[ArgSpec, ...]] = COM
     """The checked request in ``line`` (one of ``commands``); ControlError saying what is
     wrong otherwise."""
     body = _body(line)
-    command = body.get("command")
+    return check_request(body.get("command"), body.get("args", {}), commands)
+
+
+def check_request(
+    command: object, given: object, commands: Mapping[str, tuple[ArgSpec, ...]] = COMMANDS
+) -> Request:
+    """The checked request for ``command`` with the arguments ``given`` (a JSON object's
+    value): what a request line goes through, for callers in the same process (the
+    dashboard)."""
     if not isinstance(command, str) or command not in commands:
         raise ControlError(
             "control.unknown_command",
             command=f"{command!s:.40}",
             known=", ".join(commands),
         )
-    given = body.get("args", {})
     if not isinstance(given, dict):
         raise _bad("'args' must be a JSON object")
     specs = commands[command]

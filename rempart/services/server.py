@@ -108,6 +108,10 @@ class SupervisionServer:
             log=log,
         )
         self.state = _State()
+        # the command table of the control socket; the dashboard calls it in process
+        self.control = ControlServer(
+            config.socket, self, table=SERVER_COMMANDS, takes_by=SERVER_TAKES_BY, log=log
+        )
         self._stores: _Stores | None = None
         self._alerter: Alerter | None = None
         self._notifier: Notifier | None = None
@@ -198,13 +202,7 @@ class SupervisionServer:
     async def _start_control(self, once: bool) -> ControlServer | None:
         if once:
             return None
-        control = ControlServer(
-            self.config.socket,
-            self,
-            table=SERVER_COMMANDS,
-            takes_by=SERVER_TAKES_BY,
-            log=self.log,
-        )
+        control = self.control
         try:
             await control.start()
         except RempartError as exc:

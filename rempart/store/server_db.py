@@ -28,16 +28,21 @@ def open_server_db(path: Path, *, clock: Clock | None = None) -> Database:
     return Database.open(path, clock=clock, migrations=server_migrations())
 
 
-def open_server_db_readonly(path: Path) -> Database:
+def open_server_db_readonly(path: Path, *, any_thread: bool = False) -> Database:
     """Open the server database for reading only (the CLI: ``rempart nodes``, ``alerts``,
     ``query``), never creating or migrating it: the running server is its one writer.
-    Raises StateError when it is missing, unreadable, or of another schema version."""
+    Raises StateError when it is missing, unreadable, or of another schema version.
+    ``any_thread``: the connection may be closed by another thread than the one using it (a
+    pool's threads use one connection each; the pool closes them all)."""
     fix = "start `rempart server` once (it creates the database), or give its path with --database"
     if not path.exists():
         raise StateError("state.unusable", path=path, reason="no such file", fix=fix)
     try:
         connection = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            timeout=BUSY_TIMEOUT,
+            check_same_thread=not any_thread,
         )
         connection.row_factory = sqlite3.Row
         version = applied_version(connection)
