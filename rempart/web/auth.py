@@ -13,6 +13,7 @@ import secrets
 from urllib.parse import quote
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,6 +31,7 @@ __all__ = [
     "PUBLIC_PATHS",
     "SESSION_COOKIE",
     "SessionMiddleware",
+    "require_admin",
     "routes",
     "safe_next",
 ]
@@ -39,6 +41,14 @@ LOGIN_COOKIE = "rempart_login"  # the login form's CSRF token, before any sessio
 LANG_COOKIE = "rempart_lang"  # the language chosen before login
 PUBLIC_PATHS = frozenset({"/login", "/favicon.ico", "/healthz"})
 TOUCH_EVERY = 60.0  # seconds between two updates of a session's "seen"
+
+
+def require_admin(request: Request) -> WebUser:
+    """The request's user when an admin; HTTPException 403 otherwise (read-only account)."""
+    user = getattr(request.state, "user", None)
+    if not isinstance(user, WebUser) or not user.admin:
+        raise HTTPException(403)
+    return user
 
 
 def safe_next(target: str | None) -> str:
