@@ -119,6 +119,12 @@ def fmt_time(epoch: float | None, lang: str, *, seconds: bool = False) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+def _now(request: Request) -> float:
+    """The application's clock (tests freeze it), else the system's."""
+    deps = getattr(request.app.state, "deps", None)
+    return float(deps.clock.now()) if deps is not None else time.time()
+
+
 def _static(path: str) -> str:
     return f"/static/{path}?v={__version__}"
 
@@ -146,7 +152,7 @@ def page(
         "t": t,
         "static": _static,
         "path": request.url.path,
-        "now": time.time(),
+        "now": _now(request),
         "number": lambda v, digits=1: fmt_number(v, lang, digits),
         "bytes": lambda v: fmt_bytes(v, lang),
         "duration": lambda v: fmt_duration(v, lang),
