@@ -917,6 +917,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- web: accounts, sessions, security (helper core) ---
+    "web.login.limited": (
+        "Too many failed attempts from your address or for this account; wait a few minutes.",
+        "Trop d'échecs depuis votre adresse ou pour ce compte ; attendez quelques minutes.",
+    ),
+    "web.role.admin": ("administrator", "administrateur"),
+    "web.account.title": ("My account", "Mon compte"),
+    "web.account.who": ("{name}, {role}.", "{name}, {role}."),
+    "web.account.current": ("Current password", "Mot de passe actuel"),
+    "web.account.new": (
+        "New password (10 characters or more)",
+        "Nouveau mot de passe (10 caractères ou plus)",
+    ),
+    "web.account.again": ("New password again", "Nouveau mot de passe, à nouveau"),
+    "web.account.submit": ("Change the password", "Changer le mot de passe"),
+    "web.account.changed": (
+        "Password changed; your other sessions are closed.",
+        "Mot de passe changé ; vos autres sessions sont fermées.",
+    ),
+    "web.account.wrong": ("The current password is wrong.", "Le mot de passe actuel est faux."),
+    "web.account.mismatch": (
+        "The two new passwords differ; type the same twice.",
+        "Les deux nouveaux mots de passe diffèrent ; tapez deux fois le même.",
+    ),
+    "web.account.short": (
+        "The new password is too short: 10 characters or more.",
+        "Le nouveau mot de passe est trop court : 10 caractères ou plus.",
+    ),
     #
     #
     #
