@@ -60,7 +60,7 @@ __all__ = [
 SESSION_COOKIE = "rempart_session"
 LOGIN_COOKIE = "rempart_login"  # the login form's CSRF token, before any session
 LANG_COOKIE = "rempart_lang"  # the language chosen before login
-PUBLIC_PATHS = frozenset({"/login", "/favicon.ico", "/healthz"})
+PUBLIC_PATHS = frozenset({"/login", "/language", "/favicon.ico", "/healthz"})
 TOUCH_EVERY = 60.0  # seconds between two updates of a session's "seen"
 #: the state-changing requests a read-only account may make
 READER_POSTS = frozenset({"/login", "/logout", "/language", "/account/password"})
