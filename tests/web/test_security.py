@@ -73,7 +73,8 @@ def test_limiter_memory_is_bounded() -> None:
 
 
 LINE = re.compile(
-    r'^\S+ rempart-web\[\d+\]: failed login from (\S+) for user "([^"\\\x00-\x1f]|\\x..|\\u....|\\U........)*"$'
+    r"^\S+ rempart-web\[\d+\]: failed login from (\S+) for user "
+    r'"([^"\\\x00-\x1f]|\\x..|\\u....|\\U........)*"$'
 )
 
 
@@ -90,7 +91,8 @@ LINE = re.compile(
 )
 def test_the_auth_line_keeps_the_real_address_first(name: str) -> None:
     line = auth_line(1_790_000_000.0, 42, "192.0.2.7", name)
-    assert line.endswith("\n") and line.count("\n") == 1
+    assert line.endswith("\n")
+    assert line.count("\n") == 1
     match = LINE.match(line[:-1])
     assert match is not None, line
     assert match.group(1) == "192.0.2.7"
