@@ -917,6 +917,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- web: accounts, sessions, security (helper core) ---
+    "web.user.bad_name": (
+        "invalid account name {name!r}. Fix: use 1 to 64 letters, digits and . _ @ -",
+        "nom de compte {name!r} invalide. Correction : utilisez 1 à 64 lettres, chiffres et "
+        ". _ @ -",
+    ),
+    "web.user.exists": (
+        "account {name} already exists. Fix: choose another name, or `rempart user passwd {name}`",
+        "le compte {name} existe déjà. Correction : choisissez un autre nom, ou "
+        "`rempart user passwd {name}`",
+    ),
+    "web.user.unknown": (
+        "no account {name}. Fix: see `rempart user list`",
+        "aucun compte {name}. Correction : voyez `rempart user list`",
+    ),
+    "web.user.short": (
+        "password too short. Fix: use {minimum} characters or more (or let rempart generate one)",
+        "mot de passe trop court. Correction : utilisez {minimum} caractères ou plus (ou "
+        "laissez rempart en créer un)",
+    ),
+    "web.user.mismatch": (
+        "the two passwords differ. Fix: type the same one twice",
+        "les deux mots de passe diffèrent. Correction : tapez deux fois le même",
+    ),
+    "web.user.password_file": (
+        "cannot read the password file {path} ({reason}). Fix: give a readable UTF-8 file "
+        "whose first line is the password",
+        "impossible de lire le fichier de mot de passe {path} ({reason}). Correction : donnez "
+        "un fichier UTF-8 lisible dont la première ligne est le mot de passe",
+    ),
     "web.login.limited": (
         "Too many failed attempts from your address or for this account; wait a few minutes.",
         "Trop d'échecs depuis votre adresse ou pour ce compte ; attendez quelques minutes.",
