@@ -946,6 +946,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "impossible de lire le fichier de mot de passe {path} ({reason}). Correction : donnez "
         "un fichier UTF-8 lisible dont la première ligne est le mot de passe",
     ),
+    "web.listen_failed": (
+        "dashboard: cannot listen on {host}:{port} ({reason}); the server keeps polling without "
+        "it. Fix: free the port, choose another [server.web] listen, or run with --no-web",
+        "tableau de bord : impossible d'écouter sur {host}:{port} ({reason}) ; le serveur "
+        "continue d'interroger sans lui. Correction : libérez le port, choisissez une autre "
+        "valeur de [server.web] listen, ou lancez avec --no-web",
+    ),
     "web.login.limited": (
         "Too many failed attempts from your address or for this account; wait a few minutes.",
         "Trop d'échecs depuis votre adresse ou pour ce compte ; attendez quelques minutes.",
