@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,10 +56,10 @@ def _server(tmp_path: Path, port: int, *extra: str) -> Iterator[subprocess.Popen
             process.wait(5)
 
 
-def _wait_for(predicate: object, seconds: float = 15.0) -> None:
+def _wait_for(predicate: Callable[[], bool], seconds: float = 15.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
+        if predicate():
             return
         time.sleep(0.05)
     raise AssertionError("timed out")
@@ -104,7 +104,7 @@ def test_a_port_in_use_leaves_the_server_polling(tmp_path: Path) -> None:
         busy.listen(1)
         port = busy.getsockname()[1]
         with _server(tmp_path, port) as process:
-            _wait_for(lambda: (tmp_path / "server.sock").exists())
+            _wait_for((tmp_path / "server.sock").exists)
             time.sleep(0.5)
             process.send_signal(signal.SIGTERM)
             out, _ = process.communicate(timeout=15)
@@ -117,7 +117,7 @@ def test_a_port_in_use_leaves_the_server_polling(tmp_path: Path) -> None:
 def test_no_web(tmp_path: Path) -> None:
     port = free_port()
     with _server(tmp_path, port, "--no-web") as process:
-        _wait_for(lambda: (tmp_path / "server.sock").exists())
+        _wait_for((tmp_path / "server.sock").exists)
         time.sleep(0.3)
         assert not _answers(f"http://127.0.0.1:{port}/login")
         process.send_signal(signal.SIGTERM)
