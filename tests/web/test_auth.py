@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -20,7 +21,7 @@ def _client(env: WebEnv, address: str = "192.0.2.7") -> TestClient:
     )
 
 
-def _form_login(client: TestClient, name: str, password: str, **extra: str) -> object:
+def _form_login(client: TestClient, name: str, password: str, **extra: str) -> Any:
     client.get("/login")
     csrf = client.cookies[LOGIN_COOKIE]
     return client.post("/login", data={"csrf": csrf, "name": name, "password": password, **extra})
@@ -28,7 +29,7 @@ def _form_login(client: TestClient, name: str, password: str, **extra: str) -> o
 
 def _sessions(env: WebEnv) -> int:
     rows = run_sync(env.deps.read.run(lambda db: db.tuples("SELECT count(*) FROM web_sessions")))
-    return int(rows[0][0])  # type: ignore[arg-type]
+    return int(rows[0][0])
 
 
 def _csrf(client: TestClient) -> str:
@@ -40,8 +41,8 @@ def test_login_opens_a_new_session_and_logout_ends_it(tmp_path: Path) -> None:
         make_user(env, "alice")
         client.cookies.set(SESSION_COOKIE, "token-planted-by-an-attacker")
         answer = _form_login(client, "alice", PASSWORD)
-        assert answer.status_code == 303  # type: ignore[attr-defined]
-        issued = answer.cookies[SESSION_COOKIE]  # type: ignore[attr-defined]
+        assert answer.status_code == 303
+        issued = answer.cookies[SESSION_COOKIE]
         assert issued
         assert issued != "token-planted-by-an-attacker"
         client.cookies.clear()
@@ -104,21 +105,21 @@ def test_the_rate_limit_answers_429_without_checking_the_password(tmp_path: Path
     with web_env(tmp_path, web=web) as env, _client(env) as client:
         make_user(env, "alice")
         for _ in range(3):
-            assert _form_login(client, "alice", "wrong").status_code == 401  # type: ignore[attr-defined]
+            assert _form_login(client, "alice", "wrong").status_code == 401
         answer = _form_login(client, "alice", PASSWORD)
-        assert answer.status_code == 429  # type: ignore[attr-defined]
-        assert 1 <= int(answer.headers["retry-after"]) <= 600  # type: ignore[attr-defined]
-        assert 'data-testid="login-error"' in answer.text  # type: ignore[attr-defined]
+        assert answer.status_code == 429
+        assert 1 <= int(answer.headers["retry-after"]) <= 600
+        assert 'data-testid="login-error"' in answer.text
         # another address, same account: limited too (per account name)
         other = _client(env, "198.51.100.4")
-        assert _form_login(other, "alice", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+        assert _form_login(other, "alice", PASSWORD).status_code == 429
         # another account from the first address: limited (per address)
         make_user(env, "bob")
-        assert _form_login(client, "bob", PASSWORD).status_code == 429  # type: ignore[attr-defined]
+        assert _form_login(client, "bob", PASSWORD).status_code == 429
         # three failures only: the limited attempts were not logged as failures
         assert len((tmp_path / "auth.log").read_text().splitlines()) == 3
         env.clock.advance(601)
-        assert _form_login(client, "alice", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+        assert _form_login(client, "alice", PASSWORD).status_code == 303
 
 
 def test_every_failure_writes_one_auth_log_line(tmp_path: Path) -> None:
@@ -146,8 +147,8 @@ def test_an_unwritable_auth_log_never_breaks_login(tmp_path: Path) -> None:
     web = WebConfig(auth_log=blocker / "web-auth.log")
     with web_env(tmp_path, web=web) as env, _client(env) as client:
         make_user(env, "alice")
-        assert _form_login(client, "alice", "wrong").status_code == 401  # type: ignore[attr-defined]
-        assert _form_login(client, "alice", PASSWORD).status_code == 303  # type: ignore[attr-defined]
+        assert _form_login(client, "alice", "wrong").status_code == 401
+        assert _form_login(client, "alice", PASSWORD).status_code == 303
 
 
 def test_next_never_leaves_the_site(tmp_path: Path) -> None:
@@ -157,7 +158,7 @@ def test_next_never_leaves_the_site(tmp_path: Path) -> None:
     with web_env(tmp_path) as env, _client(env) as client:
         make_user(env, "alice")
         answer = _form_login(client, "alice", PASSWORD, next="//evil.example/")
-        assert answer.headers["location"] == "/"  # type: ignore[attr-defined]
+        assert answer.headers["location"] == "/"
         answer = client.get("/login?next=//evil.example/")
         assert answer.headers["location"] == "/"
 
@@ -209,7 +210,7 @@ def test_change_own_password_ends_the_other_sessions(tmp_path: Path) -> None:
         assert other.get("/account").status_code == 303  # the other one is closed
         assert (
             _form_login(_client(env, "198.51.100.10"), "alice", "a-new-long-one").status_code == 303
-        )  # type: ignore[attr-defined]
+        )
 
 
 def test_secure_cookies(tmp_path: Path) -> None:
@@ -225,14 +226,14 @@ def test_secure_cookies(tmp_path: Path) -> None:
         https = TestClient(env.app, base_url="https://127.0.0.1", follow_redirects=False)
         make_user(env, "alice")
         answer = _form_login(https, "alice", PASSWORD)
-        cookie = answer.headers["set-cookie"].lower()  # type: ignore[attr-defined]
+        cookie = answer.headers["set-cookie"].lower()
         assert "rempart_session=" in cookie
         assert "secure" not in cookie
     with web_env(tmp_path / "a", web=WebConfig(auth_log=tmp_path / "a2.log")) as env:
         https = TestClient(env.app, base_url="https://127.0.0.1", follow_redirects=False)
         make_user(env, "alice")
         answer = _form_login(https, "alice", PASSWORD)
-        cookie = answer.headers["set-cookie"].lower()  # type: ignore[attr-defined]
+        cookie = answer.headers["set-cookie"].lower()
         assert "rempart_session=" in cookie
         assert "secure" in cookie
     web = WebConfig(auth_log=tmp_path / "b.log", trusted_proxies=("127.0.0.1",))
