@@ -245,3 +245,13 @@ def test_secure_cookies(tmp_path: Path) -> None:
         # an untrusted peer cannot claim https
         spoofed = _client(env, "192.0.2.50").get("/login", headers={"x-forwarded-proto": "https"})
         assert "secure" not in spoofed.headers["set-cookie"].lower()
+
+
+def test_the_server_drops_expired_sessions_every_hour(tmp_path: Path) -> None:
+    with web_env(tmp_path) as env:
+        login(_client(env), env, "bob")
+        env.clock.advance(env.deps.config.session_idle + 1)
+        login(_client(env), env, "carol")
+        assert _sessions(env) == 2
+        run_sync(env.server._compact_if_due())
+        assert _sessions(env) == 1
