@@ -917,6 +917,69 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- web: accounts, sessions, security (helper core) ---
+    "web.user.bad_name": (
+        "invalid account name {name!r}. Fix: use 1 to 64 letters, digits and . _ @ -",
+        "nom de compte {name!r} invalide. Correction : utilisez 1 à 64 lettres, chiffres et "
+        ". _ @ -",
+    ),
+    "web.user.exists": (
+        "account {name} already exists. Fix: choose another name, or `rempart user passwd {name}`",
+        "le compte {name} existe déjà. Correction : choisissez un autre nom, ou "
+        "`rempart user passwd {name}`",
+    ),
+    "web.user.unknown": (
+        "no account {name}. Fix: see `rempart user list`",
+        "aucun compte {name}. Correction : voyez `rempart user list`",
+    ),
+    "web.user.short": (
+        "password too short. Fix: use {minimum} characters or more (or let rempart generate one)",
+        "mot de passe trop court. Correction : utilisez {minimum} caractères ou plus (ou "
+        "laissez rempart en créer un)",
+    ),
+    "web.user.mismatch": (
+        "the two passwords differ. Fix: type the same one twice",
+        "les deux mots de passe diffèrent. Correction : tapez deux fois le même",
+    ),
+    "web.user.password_file": (
+        "cannot read the password file {path} ({reason}). Fix: give a readable UTF-8 file "
+        "whose first line is the password",
+        "impossible de lire le fichier de mot de passe {path} ({reason}). Correction : donnez "
+        "un fichier UTF-8 lisible dont la première ligne est le mot de passe",
+    ),
+    "web.listen_failed": (
+        "dashboard: cannot listen on {host}:{port} ({reason}); the server keeps polling without "
+        "it. Fix: free the port, choose another [server.web] listen, or run with --no-web",
+        "tableau de bord : impossible d'écouter sur {host}:{port} ({reason}) ; le serveur "
+        "continue d'interroger sans lui. Correction : libérez le port, choisissez une autre "
+        "valeur de [server.web] listen, ou lancez avec --no-web",
+    ),
+    "web.login.limited": (
+        "Too many failed attempts from your address or for this account; wait a few minutes.",
+        "Trop d'échecs depuis votre adresse ou pour ce compte ; attendez quelques minutes.",
+    ),
+    "web.role.admin": ("administrator", "administrateur"),
+    "web.account.title": ("My account", "Mon compte"),
+    "web.account.who": ("{name}, {role}.", "{name}, {role}."),
+    "web.account.current": ("Current password", "Mot de passe actuel"),
+    "web.account.new": (
+        "New password (10 characters or more)",
+        "Nouveau mot de passe (10 caractères ou plus)",
+    ),
+    "web.account.again": ("New password again", "Nouveau mot de passe, à nouveau"),
+    "web.account.submit": ("Change the password", "Changer le mot de passe"),
+    "web.account.changed": (
+        "Password changed; your other sessions are closed.",
+        "Mot de passe changé ; vos autres sessions sont fermées.",
+    ),
+    "web.account.wrong": ("The current password is wrong.", "Le mot de passe actuel est faux."),
+    "web.account.mismatch": (
+        "The two new passwords differ; type the same twice.",
+        "Les deux nouveaux mots de passe diffèrent ; tapez deux fois le même.",
+    ),
+    "web.account.short": (
+        "The new password is too short: 10 characters or more.",
+        "Le nouveau mot de passe est trop court : 10 caractères ou plus.",
+    ),
     #
     #
     #

@@ -93,6 +93,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         query_cmd,
         replay,
         server_cmd,
+        user_cmd,
     )
 
     return [
@@ -102,6 +103,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         probes_cmd.register,
         server_cmd.register,
         alerts_cmd.register,
+        user_cmd.register,
         query_cmd.register,
         nodes_cmd.register,
         replay.register,

@@ -1,5 +1,12 @@
-"""``rempart server`` (run the supervision server) and ``rempart ack ID`` (acknowledge an alert
-through the server's control socket: the server is the database's one writer)."""
+"""``rempart server`` (run the supervision server and its web dashboard) and ``rempart ack ID``
+(acknowledge an alert through the server's control socket: the server is the database's one
+writer).
+
+The dashboard ([server.web], on unless ``enabled = false`` or ``--no-web``) runs in the same
+event loop once the database is open: read-only connections in a pool for its pages, the
+server's writer thread for accounts and sessions, the server's command table for actions.
+A port in use is logged with its fix; the server keeps polling without the dashboard.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +26,11 @@ from rempart.cli.output import answer_text, print_json, t
 from rempart.clock import SystemClock
 from rempart.config import DEFAULT_CONFIG_PATH
 from rempart.config.server import ServerConfig
+from rempart.services.readpool import ReadPool
 from rempart.services.server import SupervisionServer
+from rempart.services.webserver import WebServer
+from rempart.web.app import build_app
+from rempart.web.deps import WebDeps
 
 __all__ = ["register"]
 
@@ -87,6 +98,15 @@ def _register_server(sub: Sub, lang: str) -> None:
         ),
     )
     p.add_argument(
+        "--no-web",
+        action="store_true",
+        help=t(
+            lang,
+            "do not serve the dashboard (whatever [server.web] enabled says)",
+            "ne pas servir le tableau de bord (quoi que dise [server.web] enabled)",
+        ),
+    )
+    p.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="info",
@@ -120,16 +140,50 @@ def _run(args: argparse.Namespace, lang: str) -> int:
         )
         return 2
     server = SupervisionServer(config, clock=SystemClock(), log=log)
-    asyncio.run(_serve(server, once=args.once))
+    web = config.web.enabled and not args.no_web and not args.once
+    asyncio.run(_serve(server, once=args.once, web=web))
     return 0
 
 
-async def _serve(server: SupervisionServer, *, once: bool) -> None:
+async def _serve(server: SupervisionServer, *, once: bool, web: bool = False) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    await server.run(stop, once=once)
+    polling = asyncio.create_task(server.run(stop, once=once), name="rempart-server")
+    dashboard = asyncio.create_task(_dashboard(server, stop, polling)) if web else None
+    try:
+        await polling
+    finally:
+        stop.set()
+        if dashboard is not None:
+            await dashboard
+
+
+async def _dashboard(
+    server: SupervisionServer, stop: asyncio.Event, polling: asyncio.Task[None]
+) -> None:
+    """The dashboard, once the server has opened its database, until ``stop``."""
+    opened = asyncio.create_task(server.opened.wait())
+    await asyncio.wait({opened, polling}, return_when=asyncio.FIRST_COMPLETED)
+    if not server.opened.is_set():
+        opened.cancel()
+        return
+    config = server.config
+    read = ReadPool(config.database)
+    deps = WebDeps(
+        config=config.web,
+        server=config,
+        read=read,
+        write=server.writer,
+        commands=server.control,
+        clock=server.clock,
+        log=server.log,
+    )
+    try:
+        await WebServer(build_app(deps), config.web.host, config.web.port, log=server.log).run(stop)
+    finally:
+        read.close()
 
 
 def _register_ack(sub: Sub, lang: str) -> None:

@@ -9,7 +9,8 @@ Every ``interval`` (5 minutes), on the clock's grid::
 A node that does not answer is a failed :class:`~rempart.metrics.series.NodeRound` (an
 ``unreachable`` alert after its delay), never a stopped round. A round that overruns its
 interval makes the next one start at once on the next grid point, never two at a time.
-Every hour the store is compacted (rollups, retention). The server's own control socket
+Every hour the store is compacted (rollups, retention) and expired dashboard sessions are
+dropped. The server's own control socket
 answers ``server_status`` and ``ack``; ``rempart nodes``, ``alerts`` and ``query`` read the
 database directly, read-only.
 """
@@ -43,6 +44,7 @@ from rempart.store.nodes import SqliteNodeStore
 from rempart.store.outbox import SqliteOutbox
 from rempart.store.server_db import server_migrations
 from rempart.store.timeseries import SqliteMetricsStore
+from rempart.store.web_users import SqliteUserStore
 
 __all__ = ["RoundReport", "SupervisionServer", "next_round"]
 
@@ -116,6 +118,8 @@ class SupervisionServer:
         self._alerter: Alerter | None = None
         self._notifier: Notifier | None = None
         self._senders: dict[str, Sender] = {}
+        # set once open() has created/migrated the database (the dashboard starts then)
+        self.opened = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -142,6 +146,7 @@ class SupervisionServer:
             run_db=self.writer.run_raw,  # the outbox is used from the one writer thread
             zone=local_zone(),
         )
+        self.opened.set()
 
     async def close(self) -> None:
         for sender in self._senders.values():
@@ -270,9 +275,12 @@ class SupervisionServer:
         self.state.compacted = now
         stores = self._require_stores()
 
+        web = self.config.web
+
         def housekeeping(db: Database) -> int:
             stores.outbox.forget_sent(now - KEEP_SENT)
             stores.alerts.forget_resolved(now - KEEP_RESOLVED)
+            SqliteUserStore(db).expire_sessions(now - web.session_idle, now - web.session_max)
             return stores.metrics.compact(now)
 
         try:

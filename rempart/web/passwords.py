@@ -7,7 +7,15 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-__all__ = ["DUMMY_HASH", "hash_password", "new_password", "verify_password"]
+__all__ = [
+    "DUMMY_HASH",
+    "MIN_PASSWORD",
+    "hash_password",
+    "new_password",
+    "verify_password",
+]
+
+MIN_PASSWORD = 10  # characters of a password chosen by a person
 
 _HASHER = PasswordHasher()
 #: verified against when the account does not exist, so a wrong name costs the same time

@@ -88,6 +88,9 @@ _STARTS = {
     "sympa": ("host wwsympa[7]: info main::do_login(",),
     "mariadb": ("2026-11-21  9:43:12 42 [Warning] Access denied for user '",),
     "recidive": ("host rempart[7]: ban jail=",),
+    "rempart-web": (
+        '2026-11-21T17:05:03+00:00 rempart-web[7]: failed login from 192.0.2.1 for user "',
+    ),
 }
 _FRAGMENTS = (
     " from 203.0.113.9 port 22",

@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 from rempart.guard.matcher import LineFilter
 from rempart.rules.catalog import load_shipped, shipped_filter_names
 from rempart.rules.engines import build_line_filter, build_success_filter
+from rempart.web.authlog import escape_name
 
 NOW = 1_795_262_400.0  # 2026-11-21T12:00:00Z
 INJECTED = ("203.0.113.9", "2001:db8:bad::9", "198.51.100.66")
@@ -291,6 +292,13 @@ TEMPLATES = (
         'host: "example.org"',
         ("normal",),
         counted=_no('"'),
+    ),
+    # rempart's own dashboard: the address first, the name last, escaped by rempart.web.authlog
+    Template(
+        "rempart-web",
+        '2026-11-21T10:00:00+00:00 rempart-web[{pid}]: failed login from {addr} for user "{a}"',
+        ("normal",),
+        escape_name,
     ),
     # apache error log: the client first
     Template(
