@@ -988,6 +988,100 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- web: bans (helper bans) ---
+    "web.bans.search": (
+        "Address, network or part of an address",
+        "Adresse, réseau ou partie d'adresse",
+    ),
+    "web.bans.find": ("Find", "Chercher"),
+    "web.bans.all": ("all", "tous"),
+    "web.bans.host": ("Host", "Machine"),
+    "web.bans.jail": ("Jail", "Prison"),
+    "web.bans.address": ("Address", "Adresse"),
+    "web.bans.since": ("Since", "Depuis"),
+    "web.bans.until": ("Until", "Jusqu'à"),
+    "web.bans.failures": ("Failures", "Échecs"),
+    "web.bans.offence": ("Offence", "Récidive"),
+    "web.bans.reason": ("Reason", "Motif"),
+    "web.bans.reason.detected": ("detected in the logs", "détecté dans les journaux"),
+    "web.bans.reason.manual": ("banned by hand", "banni à la main"),
+    "web.bans.lifted": ("Lifted", "Levé"),
+    "web.bans.actions": ("Actions", "Actions"),
+    "web.bans.active": ("Active bans ({count})", "Bannissements en cours ({count})"),
+    "web.bans.none": ("No active ban matches.", "Aucun bannissement en cours ne correspond."),
+    "web.bans.unban": ("Unban", "Débannir"),
+    "web.bans.allow": ("Allow", "Autoriser"),
+    "web.bans.ban": ("Ban", "Bannir"),
+    "web.bans.duration": ("Duration", "Durée"),
+    "web.bans.for.1h": ("for 1 hour", "pendant 1 heure"),
+    "web.bans.for.1d": ("for 1 day", "pendant 1 jour"),
+    "web.bans.for.7d": ("for 7 days", "pendant 7 jours"),
+    "web.bans.for.30d": ("for 30 days", "pendant 30 jours"),
+    "web.bans.jail_bantime": ("the jail's ban time", "la durée de la prison"),
+    "web.bans.ban_by_hand": ("Ban an address by hand", "Bannir une adresse à la main"),
+    "web.bans.confirm_unban": (
+        "Unban {address} on {host}?",
+        "Débannir {address} sur {host} ?",
+    ),
+    "web.bans.confirm_allow": (
+        "Never ban {address} on {host} for this duration (its bans are lifted)?",
+        "Ne jamais bannir {address} sur {host} pendant cette durée (ses bannissements "
+        "sont levés) ?",
+    ),
+    "web.bans.confirm_ban": ("Ban this address now?", "Bannir cette adresse maintenant ?"),
+    "web.bans.done.unban": (
+        "{address} unbanned on {host} ({count} ban(s) lifted).",
+        "{address} débannie sur {host} ({count} bannissement(s) levé(s)).",
+    ),
+    "web.bans.done.allow": (
+        "{address} allowed on {host}: it will not be banned for the chosen duration.",
+        "{address} autorisée sur {host} : elle ne sera pas bannie pendant la durée choisie.",
+    ),
+    "web.bans.done.ban": ("{address} banned on {host}.", "{address} bannie sur {host}."),
+    "web.bans.action_failed": (
+        "The agent of {host} did not do it:",
+        "L'agent de {host} ne l'a pas fait :",
+    ),
+    "web.bans.agent_failed": (
+        "The agent of {host} did not answer; its bans are not shown:",
+        "L'agent de {host} n'a pas répondu ; ses bannissements ne sont pas affichés :",
+    ),
+    "web.bans.unknown_host": (
+        "no agent named {host} in [server.web.agents]. Fix: add its control socket there "
+        '(name = "/run/rempart-server/NAME.sock")',
+        "aucun agent nommé {host} dans [server.web.agents]. Correction : ajoutez-y son "
+        'socket de contrôle (nom = "/run/rempart-server/NOM.sock")',
+    ),
+    "web.bans.per_day": (
+        "Bans per day and jail (last {days} days)",
+        "Bannissements par jour et par prison ({days} derniers jours)",
+    ),
+    "web.bans.day": ("Day", "Jour"),
+    "web.bans.total": ("Total", "Total"),
+    "web.bans.no_days": ("No ban in that period.", "Aucun bannissement sur la période."),
+    "web.bans.history": (
+        "Recent bans, with their evidence",
+        "Bannissements récents, avec leurs preuves",
+    ),
+    "web.bans.history_of": ("{address} on {host}", "{address} sur {host}"),
+    "web.bans.no_history": ("No ban recorded.", "Aucun bannissement enregistré."),
+    "web.bans.unknown": ("unknown (the agent did not answer)", "inconnu (l'agent n'a pas répondu)"),
+    "web.bans.abuse_off": (
+        "AbuseIPDB is not used on this host.",
+        "AbuseIPDB n'est pas utilisé sur cette machine.",
+    ),
+    "web.bans.off": ("off", "désactivé"),
+    "web.bans.blocklist": ("Blocklist", "Liste de blocage"),
+    "web.bans.blocklist_size": ("{v4} IPv4, {v6} IPv6 addresses", "{v4} adresses IPv4, {v6} IPv6"),
+    "web.bans.blocklist_age": ("{age} old", "âge {age}"),
+    "web.bans.last_error": ("Last error", "Dernière erreur"),
+    "web.bans.reports": ("Reports", "Signalements"),
+    "web.bans.queue_counts": (
+        "{queued} queued, {sending} being sent",
+        "{queued} en file, {sending} en cours d'envoi",
+    ),
+    "web.bans.today": ("today:", "aujourd'hui :"),
+    "web.bans.attempts": ("Attempts", "Essais"),
+    "web.bans.next_try": ("Next try", "Prochain essai"),
     #
     #
     #

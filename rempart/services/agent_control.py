@@ -1,5 +1,6 @@
 """The agent's side of the control socket: the commands of ``rempart status``, ``bans``,
-``ban``, ``unban``, ``allow`` and ``history``, answered with JSON-able values.
+``ban``, ``unban``, ``allow`` and ``history``, and the dashboard's ``recent``, ``ban_days``
+and ``abuseipdb_queue``, answered with JSON-able values.
 
 Arguments arrive as text from the socket; they are validated here (address syntax,
 known jail, positive durations) and refused with a :class:`~rempart.errors.UsageError`
@@ -8,13 +9,16 @@ whose message says what to write instead.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from ipaddress import ip_network
 from typing import TYPE_CHECKING, Any
 
 from rempart import __version__
-from rempart.addresses import Address, parse_address
+from rempart.addresses import Address, Network, parse_address
 from rempart.errors import AbuseIPDBError, UsageError
 from rempart.services.agent_probes import probes_answer
 from rempart.store.bans import BanStore, StoredBan
+from rempart.store.reports import ReportStore
 
 if TYPE_CHECKING:
     from rempart.services.abuse import AbuseIPDB
@@ -43,6 +47,20 @@ def _stored(record: StoredBan, evidence: bool = False) -> dict[str, Any]:
             "evidence": list(record.evidence),
         }
     return out
+
+
+def _match(text: str) -> Network | str:
+    """An address or network given as text, as a network; any other text as itself."""
+    text = text.strip()
+    address = parse_address(text)
+    if address is not None:
+        return ip_network(address)
+    if "/" in text:
+        try:
+            return ip_network(text, strict=False)
+        except ValueError:
+            pass
+    return text
 
 
 class AgentControl:
@@ -114,6 +132,43 @@ class AgentControl:
         parsed = self._address(address)  # limit: checked by the request parser (1–10,000)
         records = await self._agent.writer.run(lambda db: BanStore(db).history(parsed, limit))
         return [_stored(r, evidence=True) for r in records]
+
+    async def recent(
+        self, limit: int, jail: str | None, address: str | None
+    ) -> list[dict[str, Any]]:
+        """The newest bans with their evidence; ``address``: an address or network (bans
+        overlapping it), else a part of an address (e.g. "203.0.113.")."""
+        match = None if address is None else _match(address)
+        records = await self._agent.writer.run(lambda db: BanStore(db).recent(limit, jail, match))
+        return [_stored(r, evidence=True) for r in records]
+
+    async def ban_days(self, days: int) -> list[dict[str, Any]]:
+        """Bans per local day and jail over the last ``days`` days (today included)."""
+        if not 1 <= days <= 3660:
+            raise UsageError("usage.invalid", detail="days: 1 to 3660")
+        today = datetime.fromtimestamp(self._agent.clock.now()).date()
+        first = today - timedelta(days=days - 1)
+        since = datetime.combine(first, datetime.min.time()).timestamp()
+        rows = await self._agent.writer.run(lambda db: BanStore(db).per_day(since))
+        return [{"day": day, "jail": jail, "bans": count} for day, jail, count in rows]
+
+    async def abuseipdb_queue(self, limit: int) -> list[dict[str, Any]]:
+        """The AbuseIPDB reports still to send, the next due first (empty when off)."""
+        rows = await self._agent.writer.run(lambda db: ReportStore(db).waiting_list(limit))
+        return [
+            {
+                "id": r.id,
+                "jail": r.jail,
+                "address": str(r.address),
+                "attack_at": r.attack_at,
+                "categories": list(r.categories),
+                "queued_at": r.queued_at,
+                "attempts": r.attempts,
+                "unsure": r.unsure,
+                "next_try": r.next_try,
+            }
+            for r in rows
+        ]
 
     async def abuseipdb_status(self) -> dict[str, Any]:
         abuse = self._agent.abuse

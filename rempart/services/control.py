@@ -40,7 +40,7 @@ from rempart.services.control_requests import (
     result_line,
 )
 
-__all__ = ["AgentCommands", "ControlServer"]
+__all__ = ["AgentCommands", "ControlServer", "acting_for"]
 
 _READ_TIMEOUT = 10.0  # seconds a client has to send its request line
 _STALE_PROBE_TIMEOUT = 1.0
@@ -63,13 +63,36 @@ class AgentCommands(Protocol):
 
     async def history(self, address: str, limit: int) -> list[dict[str, Any]]: ...
 
+    async def recent(
+        self, limit: int, jail: str | None, address: str | None
+    ) -> list[dict[str, Any]]: ...
+
+    async def ban_days(self, days: int) -> list[dict[str, Any]]: ...
+
     async def abuseipdb_status(self) -> dict[str, Any]: ...
 
     async def abuseipdb_check(self, address: str, days: int, verbose: bool) -> dict[str, Any]: ...
 
     async def abuseipdb_flush(self) -> dict[str, Any]: ...
 
+    async def abuseipdb_queue(self, limit: int) -> list[dict[str, Any]]: ...
+
     async def probes_status(self) -> dict[str, Any]: ...
+
+
+def acting_for(by: str, for_user: object) -> str:
+    """Who a state change is recorded as: the peer (``by``, vouched for by the kernel), and
+    the person it acts for when the client named one ("uid=998(rempart) for web:alice").
+    The name is the client's word: control characters and line ends are refused."""
+    if for_user is None:
+        return by
+    text = str(for_user)
+    if not text.isprintable() or len(text) > 64:
+        raise ControlError(
+            "control.bad_request",
+            reason="'for_user' must be 1 to 64 printable characters (no control characters)",
+        )
+    return f"{by} for {text}"
 
 
 def _group_id(name: str | None, log: logging.Logger) -> int | None:
@@ -258,7 +281,7 @@ class ControlServer:
     async def _perform(self, request: Request, by: str) -> Any:
         args = dict(request.args)
         if request.command in self.takes_by:
-            args["by"] = by
+            args["by"] = acting_for(by, args.pop("for_user", None))
             self.log.info("control: %s %s", request.command, args)
         else:
             self.log.debug("control: %s %s from %s", request.command, args, by)

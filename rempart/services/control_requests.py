@@ -53,10 +53,25 @@ COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
         ArgSpec("address", "text", required=True),
         ArgSpec("jail", "text", required=True),
         ArgSpec("duration", "duration"),
+        ArgSpec("for_user", "text"),
     ),
-    "unban": (ArgSpec("address", "text", required=True), ArgSpec("jail", "text")),
-    "allow": (ArgSpec("address", "text", required=True), ArgSpec("duration", "duration")),
+    "unban": (
+        ArgSpec("address", "text", required=True),
+        ArgSpec("jail", "text"),
+        ArgSpec("for_user", "text"),
+    ),
+    "allow": (
+        ArgSpec("address", "text", required=True),
+        ArgSpec("duration", "duration"),
+        ArgSpec("for_user", "text"),
+    ),
     "history": (ArgSpec("address", "text", required=True), ArgSpec("limit", "count", default=100)),
+    "recent": (
+        ArgSpec("limit", "count", default=100),
+        ArgSpec("jail", "text"),
+        ArgSpec("address", "text"),
+    ),
+    "ban_days": (ArgSpec("days", "count", default=30),),
     "abuseipdb_status": (),
     "abuseipdb_check": (
         ArgSpec("address", "text", required=True),
@@ -64,6 +79,7 @@ COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
         ArgSpec("verbose", "flag", default=False),
     ),
     "abuseipdb_flush": (),
+    "abuseipdb_queue": (ArgSpec("limit", "count", default=100),),
     "probes_status": (),
 }
 # The supervision server's socket (``rempart server``): its own, smaller table.
@@ -73,7 +89,9 @@ SERVER_COMMANDS: Mapping[str, tuple[ArgSpec, ...]] = {
 }
 SERVER_TAKES_BY = frozenset({"ack"})
 # Commands that change state also receive ``by``, who asked ("uid=0(root)"), from the
-# server: a client cannot name someone else.
+# server: a client cannot name someone else. A client acting for a person (the dashboard)
+# may add ``for_user`` ("web:alice"): the agent then records "uid=998(rempart) for web:alice",
+# the peer part still its own.
 TAKES_BY = frozenset({"ban", "unban", "allow"})
 
 

@@ -99,6 +99,16 @@ _LIFT = """UPDATE bans SET lifted_at = ?, lifted_by = ?
 _HISTORY = """SELECT {row} FROM bans INDEXED BY bans_first
     WHERE version = ? AND first IN ({firsts}) AND last >= ?
     ORDER BY start DESC, id DESC LIMIT ?"""
+# newest first, optionally of one jail, optionally whose target overlaps [first, last] of
+# one IP version, optionally whose address text holds a substring (LIKE, escaped)
+_RECENT = f"""SELECT {_ROW} FROM bans INDEXED BY bans_start
+    WHERE (? IS NULL OR jail = ?)
+        AND (? IS NULL OR (version = ? AND first <= ? AND last >= ?))
+        AND (? IS NULL OR address LIKE ? ESCAPE '\\')
+    ORDER BY start DESC, id DESC LIMIT ?"""  # noqa: S608 (constant columns)
+# bans started since a time, per local day and jail (the process's time zone)
+_DAYS = """SELECT date(start, 'unixepoch', 'localtime') AS day, jail, count(*) FROM bans
+    WHERE start >= ? GROUP BY day, jail ORDER BY day, jail"""
 _FORGET = "DELETE FROM bans WHERE coalesce(min(lifted_at, end), end) < ?"
 
 
@@ -165,6 +175,32 @@ class BanStore:
         firsts = prefix_firsts(address)
         params = (address.version, *firsts, firsts[0], limit)
         return [_from_row(row) for row in self._db.query(_HISTORIES[address.version], params)]
+
+    def recent(
+        self,
+        limit: int = 100,
+        jail: str | None = None,
+        match: Network | str | None = None,
+    ) -> list[StoredBan]:
+        """The newest bans (active or not, evidence included), of ``jail`` when given.
+
+        ``match`` narrows them: a network (an address is a /32 or /128) keeps the bans
+        whose target overlaps it; a text keeps those whose address holds it (a substring,
+        taken literally: ``%`` and ``_`` are not wildcards)."""
+        version: int | None = None
+        first: bytes | None = None
+        last: bytes | None = None
+        like: str | None = None
+        if isinstance(match, str):
+            like = "%" + re.sub(r"([\\%_])", r"\\\1", match) + "%"
+        elif match is not None:
+            version, _prefix, first, last = stored_range(match)
+        params = (jail, jail, version, version, last, first, like, like, limit)
+        return [_from_row(row) for row in self._db.tuples(_RECENT, params)]
+
+    def per_day(self, since: float) -> list[tuple[str, str, int]]:
+        """Bans started since ``since``: (local day "YYYY-MM-DD", jail, count), by day."""
+        return [(str(d), str(j), int(n)) for d, j, n in self._db.tuples(_DAYS, (since,))]
 
     def forget_before(self, horizon: float) -> int:
         """Drop the history of bans that ended (or were lifted) before ``horizon``;

@@ -217,6 +217,16 @@ class ReportStore:
         )
         return {str(outcome): int(count) for outcome, count in rows}
 
+    def waiting_list(self, limit: int = 100) -> list[QueuedReport]:
+        """The reports still to send (queued or sending), the next due first."""
+        rows = self._db.tuples(
+            "SELECT id, jail, address, attack_at, categories, comment, queued_at, attempts, "
+            "unsure, first_try, next_try FROM reports WHERE state IN ('queued', 'sending') "
+            "ORDER BY next_try, id LIMIT ?",
+            (limit,),
+        )
+        return [_queued(row) for row in rows]
+
     def history(self, address: Address, limit: int = 20) -> list[dict[str, Any]]:
         """The reports of ``address`` (any state), newest first, as plain dicts."""
         rows = self._db.query(

@@ -77,7 +77,12 @@ def test_request_round_trip() -> None:
     assert line.endswith(b"\n")
     request = parse_request(line)
     assert request.command == "ban"
-    assert dict(request.args) == {"address": "192.0.2.7", "jail": "sshd", "duration": 60.0}
+    assert dict(request.args) == {
+        "address": "192.0.2.7",
+        "jail": "sshd",
+        "duration": 60.0,
+        "for_user": None,
+    }
     assert dict(parse_request(encode_request("history", {"address": "x"})).args) == {
         "address": "x",
         "limit": 100,

@@ -35,6 +35,7 @@ def test_a_new_database_is_created_migrated_and_private(tmp_path: Path) -> None:
         (1, "positions", 1_700_000_000.0),
         (2, "bans", 1_700_000_000.0),
         (3, "abuseipdb", 1_700_000_000.0),
+        (4, "bans_start", 1_700_000_000.0),
     ]
 
 
