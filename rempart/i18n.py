@@ -1086,6 +1086,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- web: alerts, make run (helper alerts) ---
+    "web.alerts.pending": ("pending", "en attente"),
+    "web.alerts.ack": ("Acknowledge", "Acquitter"),
+    "web.alerts.acked_by": ("acknowledged by {by}, {at}", "acquittée par {by}, {at}"),
+    "web.alerts.done": (
+        "Alert {id} acknowledged: no more reminders.",
+        "Alerte {id} acquittée : plus de rappels.",
+    ),
+    "web.alerts.host": ("Host", "Hôte"),
+    "web.alerts.severity": ("Severity", "Gravité"),
+    "web.alerts.all": ("all", "toutes"),
+    "web.alerts.days": ("Resolved in the last days", "Résolues ces derniers jours"),
+    "web.alerts.filter": ("Show", "Afficher"),
+    "web.alerts.firing": ("Firing and pending ({count})", "En cours et en attente ({count})"),
+    "web.alerts.resolved": (
+        "Resolved in the last {days} days ({count})",
+        "Résolues ces {days} derniers jours ({count})",
+    ),
+    "web.alerts.what": ("What", "Quoi"),
+    "web.alerts.value": ("Value", "Valeur"),
+    "web.alerts.since": ("Since", "Depuis"),
+    "web.alerts.period": ("From → to", "Du → au"),
+    "web.alerts.none": ("No alert firing.", "Aucune alerte en cours."),
+    "web.alerts.none_resolved": ("None.", "Aucune."),
 }
 
 
