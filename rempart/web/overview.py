@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from rempart.store.db import Database
 from rempart.store.dashboard import DashboardReader, HostFigures, HostHealth
+from rempart.store.db import Database
 from rempart.web.deps import WebDeps
 from rempart.web.templating import page
 

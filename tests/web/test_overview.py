@@ -78,7 +78,8 @@ def test_french_overview(tmp_path: Path) -> None:
         _seed(env)
         login(client, env)
         text = client.get("/", headers={"Accept-Language": "fr"}).text
-        assert "injoignable" in text and "critique" in text
+        assert "injoignable" in text
+        assert "critique" in text
         assert "Vue d'ensemble" in text or "Vue d&#39;ensemble" in text
 
 
