@@ -83,7 +83,7 @@ def seed_host(db: Database, host: str, group: str, now: float, days: int = 7) ->
     coarse = range(end - days * 86400, end - 86400, 6 * 3600)
     fine = range(end - 86400, end + 1, 300)
     for t in [*coarse, *fine]:
-        wave = 1 + 0.5 * math.sin(t / 86400 * 2 * math.pi)
+        wave = 1 + 0.3 * math.sin(t / 86400 * 2 * math.pi) + 0.3 * math.sin(t / 5e6)
         values = {SeriesKey(host, g, f): v * wave for (g, f), v in VALUES.items()}
         if t == end:  # the newest value is the plain one: the overview's figures
             values = {SeriesKey(host, g, f): v for (g, f), v in VALUES.items()}
