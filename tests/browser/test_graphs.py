@@ -1,7 +1,7 @@
 """The overview and a host's graphs in Debian's Chromium: year range, drag to zoom, reset.
 
-Data: a year of values written through the server's own store (every 6 hours, packed into
-daily rollups like the server does), and the last day every 5 minutes.
+Data: a year of values written through the server's own store (every hour, packed into daily
+chunks and rollups like the server does), and the last day every 5 minutes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ NODES = (
 
 
 def _seed(db: object) -> None:
-    seed_host(db, "web1", "Gandi", T0, days=365)  # type: ignore[arg-type]
+    seed_host(db, "web1", "Gandi", T0, days=365, every=3600)  # type: ignore[arg-type]
     seed_node(db, "web1", "Gandi", "up", T0)  # type: ignore[arg-type]
     seed_node(db, "mail1", "TTN", "down", T0)  # type: ignore[arg-type]
 
@@ -66,7 +66,12 @@ def test_year_graph_zoom_and_reset(tmp_path: Path) -> None:
         assert end - start == 365 * 86400
         assert graph.get_attribute("data-step") == "86400"
         assert graph.locator("canvas").count() == 1
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the lazy ones too
+        page.wait_for_function(
+            "() => !document.querySelector('figure[data-graph]:not([data-state=drawn])')"
+        )
         shot(page, "host-year")
+        graph.scroll_into_view_if_needed()
 
         box = graph.locator(".u-over").bounding_box()
         assert box is not None

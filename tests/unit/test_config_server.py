@@ -106,6 +106,18 @@ timeout = "5s"
 [[server.webhooks]]
 name = "ops"
 url = "http://[2001:db8::9]:8080/alerts?token=x"
+
+[server.web]
+enabled = true
+listen = "127.0.0.1:8090"
+trusted_proxies = ["127.0.0.1", "::1"]
+language = "fr"
+session_idle = "8h"
+session_max = "7d"
+login_limit = 5
+login_window = "10m"
+auth_log = "/var/log/rempart/web-auth.log"
+secure_cookies = "always"
 """
 
 
@@ -429,11 +441,13 @@ def test_every_documented_key_is_accepted_and_in_the_full_example() -> None:
         "server.incident",
         "server.mail",
         "server.webhooks[]",
+        "server.web",
+        "server.web.agents",
     }
     for table in tables:
         for spec in KEYS[table]:
             assert all((spec.help_en, spec.help_fr, spec.example)), spec
-            if table != "server.groups.GROUP":
+            if table not in ("server.groups.GROUP", "server.web.agents"):  # NAME = value
                 assert re.search(rf"^{spec.name} = ", FULL, re.M), (table, spec.name)
                 # each documented example is accepted where it belongs
                 _server(_with_key(table, spec.name, spec.example))

@@ -1,8 +1,8 @@
 """Graphs and values written through the server's own store, for the overview and host tests.
 
 ``seed_host`` writes the graphs an agent serves (load, df, if_eth0, containers network,
-rempart bans) and values: every 6 hours for ``days`` days (then packed by ``compact``, as the
-server does each hour), and every 5 minutes for the last day.
+rempart bans) and values: every ``every`` seconds (6 hours) for ``days`` days (then packed by
+``compact``, as the server does each hour), and every 5 minutes for the last day.
 """
 
 from __future__ import annotations
@@ -76,11 +76,13 @@ VALUES = {
 }
 
 
-def seed_host(db: Database, host: str, group: str, now: float, days: int = 7) -> None:
+def seed_host(
+    db: Database, host: str, group: str, now: float, days: int = 7, every: int = 6 * 3600
+) -> None:
     store = SqliteMetricsStore(db)
     store.save_graphs(host, group, GRAPHS, now)
     end = int(now) - int(now) % 300
-    coarse = range(end - days * 86400, end - 86400, 6 * 3600)
+    coarse = range(end - days * 86400, end - 86400, every)
     fine = range(end - 86400, end + 1, 300)
     for t in [*coarse, *fine]:
         wave = 1 + 0.3 * math.sin(t / 86400 * 2 * math.pi) + 0.3 * math.sin(t / 5e6)
