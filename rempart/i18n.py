@@ -984,6 +984,68 @@ MESSAGES: dict[str, tuple[str, str]] = {
     #
     #
     # --- web: overview, host pages, graphs (helper graphs) ---
+    "web.overview.title": ("Overview", "Vue d'ensemble"),
+    "web.overview.empty": (
+        "No node is configured yet. Fix: add groups of nodes under [server.groups] in the "
+        "configuration and restart rempart server.",
+        "Aucun nœud n'est configuré. Correction : ajoutez des groupes de nœuds sous "
+        "[server.groups] dans la configuration et redémarrez rempart server.",
+    ),
+    "web.overview.host": ("Host", "Hôte"),
+    "web.overview.state": ("State", "État"),
+    "web.overview.disk": ("Disk", "Disque"),
+    "web.overview.load": ("Load", "Charge"),
+    "web.overview.rx": ("In", "Entrant"),
+    "web.overview.tx": ("Out", "Sortant"),
+    "web.overview.bans": ("Bans", "Bannis"),
+    "web.overview.alerts": ("{count} firing alert(s)", "{count} alerte(s) en cours"),
+    "web.overview.last_ok": ("last answer {when}", "dernière réponse {when}"),
+    "web.overview.never": ("never answered", "n'a jamais répondu"),
+    "web.state.ok": ("OK", "OK"),
+    "web.state.warning": ("warning", "avertissement"),
+    "web.state.critical": ("critical", "critique"),
+    "web.state.unreachable": ("unreachable", "injoignable"),
+    "web.state.unknown": ("unknown", "inconnu"),
+    "web.host.title": ("Host {host}", "Hôte {host}"),
+    "web.host.unknown": (
+        "No host is called {host}. Fix: pick a host from the overview.",
+        "Aucun hôte ne s'appelle {host}. Correction : choisissez un hôte dans la vue d'ensemble.",
+    ),
+    "web.host.no_graphs": (
+        "No graph known for this host yet: the server stores them at its first successful poll.",
+        "Aucun graphique connu pour cet hôte : le serveur les enregistre à sa première "
+        "interrogation réussie.",
+    ),
+    "web.host.categories": ("Categories", "Catégories"),
+    "web.range.label": ("Time range", "Période"),
+    "web.range.day": ("Day", "Jour"),
+    "web.range.week": ("Week", "Semaine"),
+    "web.range.month": ("Month", "Mois"),
+    "web.range.year": ("Year", "Année"),
+    "web.range.from": ("From", "Du"),
+    "web.range.to": ("To", "Au"),
+    "web.range.show": ("Show", "Afficher"),
+    "web.range.bad": (
+        "This time range cannot be read. Fix: give two dates (YYYY-MM-DD), the first "
+        "before the second.",
+        "Cette période est illisible. Correction : donnez deux dates (AAAA-MM-JJ), la "
+        "première avant la seconde.",
+    ),
+    "web.graph.reset_zoom": ("Reset zoom", "Annuler le zoom"),
+    "web.graph.zoom_help": (
+        "Drag across a graph to zoom in; finer data is fetched for the chosen range.",
+        "Faites glisser sur un graphique pour zoomer ; des données plus fines sont chargées "
+        "pour la période choisie.",
+    ),
+    "web.graph.loading": ("Loading…", "Chargement…"),
+    "web.graph.failed": (
+        "This graph could not be loaded. Fix: reload the page; if it persists, see the "
+        "server's log.",
+        "Ce graphique n'a pas pu être chargé. Correction : rechargez la page ; si cela "
+        "persiste, consultez le journal du serveur.",
+    ),
+    "web.graph.min": ("min", "min"),
+    "web.graph.max": ("max", "max"),
     #
     #
     #

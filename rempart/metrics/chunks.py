@@ -74,6 +74,7 @@ _ALL_SLOTS = range(SLOTS)
 _HOURS_V1 = 1
 _LEVEL = 6
 _NAN = math.nan
+_NAN_BITS = struct.pack("<d", _NAN)  # the NaN a scaled day decodes to
 _SWAP = sys.byteorder != "little"  # blobs are little-endian whatever the machine
 
 
@@ -127,6 +128,8 @@ def _numerators(values: Sequence[float], divisor: int) -> list[int] | None:
     out = []
     for v in values:
         if math.isnan(v):
+            if struct.pack("<d", v) != _NAN_BITS:
+                return None  # a NaN with a payload: only the float codecs keep its bits
             continue
         if not -1e15 < v < 1e15:
             return None
