@@ -21,7 +21,7 @@ TEST_DEBS := systemd systemd-journal-remote nftables libnftables1 iproute2 curl 
 .PHONY: run demo test lint typecheck layers docs docs-check bench venv clean help
 
 help:
-	@echo "make run        run the agent here with the embedded defaults (state in .rempart/)"
+	@echo "make run        agent + server + dashboard here with embedded defaults (state in .rempart/)"
 	@echo "make demo       replay the bundled sample log with the default sshd jail and print the bans"
 	@echo "make test       lint, types, import layers, docs check and the whole test suite"
 	@echo "make bench      benchmarks against Debian's fail2ban (see bench/README.md)"
@@ -42,15 +42,16 @@ $(VENV)/.stamp-dev: $(VENV)/.stamp-run pyproject.toml
 
 venv: $(VENV)/.stamp-dev
 
-# The agent on this machine with the embedded defaults: state (SQLite) and control socket in
-# $(RUN_DIR); nftables when run as root and usable, otherwise dry-run (it says so).
-# In another terminal: .venv/bin/rempart status --socket $(RUN_DIR)/agent.sock
+# The whole product on this machine with the embedded defaults: agent, supervision server and
+# dashboard (`rempart run`): config, state and databases in $(RUN_DIR); prints the dashboard's
+# address and the first admin password. nftables when run as root and usable, otherwise the
+# agent only logs its bans (dry-run, it says so). Ctrl-C stops everything.
 RUN_DIR  ?= .rempart
 RUN_DEBS := nftables libnftables1
 
 run: $(VENV)/.stamp-run
 	@if [ "$$(id -u)" = 0 ]; then scripts/ensure-debian-packages $(RUN_DEBS) || true; fi
-	$(REMPART) agent --state-dir $(RUN_DIR)/state --socket $(RUN_DIR)/agent.sock $(RUN_ARGS)
+	$(REMPART) run --dir $(RUN_DIR) $(RUN_ARGS)
 
 # What `make run` did before the agent: replay the bundled sample log and print the bans.
 demo: $(VENV)/.stamp-run

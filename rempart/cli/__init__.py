@@ -92,6 +92,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         probes_cmd,
         query_cmd,
         replay,
+        run_cmd,
         server_cmd,
         user_cmd,
     )
@@ -104,6 +105,7 @@ def _commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentPa
         server_cmd.register,
         alerts_cmd.register,
         user_cmd.register,
+        run_cmd.register,
         query_cmd.register,
         nodes_cmd.register,
         replay.register,

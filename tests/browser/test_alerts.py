@@ -28,8 +28,10 @@ def test_acknowledge_an_alert_in_chromium(tmp_path: Path) -> None:
         with page.expect_navigation():
             page.click(f"[data-testid=ack-{saved[0].id}]")
         assert page.locator("[data-testid=notice]").is_visible()
-        assert page.locator(f"[data-testid=acked-{saved[0].id}]").inner_text().startswith(
-            "acknowledged by web:alice"
+        assert (
+            page.locator(f"[data-testid=acked-{saved[0].id}]")
+            .inner_text()
+            .startswith("acknowledged by web:alice")
         )
         shot(page, "alerts-acked")
         assert not dialogs
