@@ -37,8 +37,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return page(request, "error.html", {"status": status}, status)
 
 
+async def _favicon(request: Request) -> Response:
+    return Response(status_code=204)  # no icon: spares a 404 on every page
+
+
 def build_app(deps: WebDeps) -> Starlette:
-    routes: list[BaseRoute] = [Route("/healthz", _healthz)]
+    routes: list[BaseRoute] = [Route("/healthz", _healthz), Route("/favicon.ico", _favicon)]
     for module in PAGE_MODULES:
         routes.extend(module.routes(deps))
     routes.append(
