@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need_program
 
 
 def test_bench_web_runs() -> None:
@@ -21,3 +21,21 @@ def test_bench_web_runs() -> None:
     assert result["overview"]["median_ms"] > 0
     assert result["year_graph"]["median_ms"] > 0
     assert result["overview_sql"]["median_ms"] > 0
+
+
+def test_bench_munin_graph_runs() -> None:
+    """The same year graph through Munin's rrdtool (xport and graph), tiny."""
+    need_program("rrdtool", "rrdtool")
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        path = ROOT / "bench" / "bench_munin_graph.py"
+        spec = importlib.util.spec_from_file_location("_bench_munin_graph", path)
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        result = module.run(2)
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    assert result["rrdtool_graph"]["median_ms"] > 0
+    assert result["ratio_xport_over_rempart"] > 0
