@@ -16,7 +16,7 @@ from tests.web.harness import PASSWORD, make_user, web_env
 
 pytestmark = pytest.mark.system
 
-PUBLIC = {"/login", "/healthz", "/language"}
+PUBLIC = {"/login", "/healthz", "/language", "/favicon.ico"}
 
 
 def _pages(app: object) -> list[str]:
