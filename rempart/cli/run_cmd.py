@@ -28,7 +28,7 @@ from rempart.config.server import parse_node_address
 from rempart.errors import RempartError
 from rempart.store.server_db import open_server_db
 from rempart.store.web_users import SqliteUserStore
-from rempart.web.passwords import hash_password, new_password
+from rempart.web.passwords import hash_password, new_password, verify_password
 
 __all__ = ["local_config", "register"]
 
@@ -170,10 +170,15 @@ def _first_admin(database: Path, password_file: Path) -> tuple[str | None, bool]
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(password + "\n")
             return password, True
+        admin = store.user("admin")
     finally:
         db.close()
-    if password_file.exists():
-        return password_file.read_text(encoding="utf-8").strip(), False
+    if not password_file.exists():
+        return None, False
+    saved = password_file.read_text(encoding="utf-8").strip()
+    if admin is not None and verify_password(admin.password_hash, saved):
+        return saved, False
+    password_file.unlink()  # changed since: the saved one opens nothing, keep no stale secret
     return None, False
 
 

@@ -82,3 +82,19 @@ def test_rempart_run_starts_everything_and_stops_it(tmp_path: Path) -> None:
     assert code == 0
     for child in children:
         assert not child.is_running() or child.status() == psutil.STATUS_ZOMBIE
+
+
+def test_the_saved_admin_password_goes_once_changed(tmp_path: Path) -> None:
+    from rempart.cli.run_cmd import _first_admin
+    from rempart.store.server_db import open_server_db
+    from rempart.store.web_users import SqliteUserStore
+    from rempart.web.passwords import hash_password
+
+    db_path, saved = tmp_path / "server.db", tmp_path / "admin-password"
+    password, created = _first_admin(db_path, saved)
+    assert created
+    assert _first_admin(db_path, saved) == (password, False)
+    with open_server_db(db_path) as db:
+        SqliteUserStore(db).set_password("admin", hash_password("another password"), 1.0)
+    assert _first_admin(db_path, saved) == (None, False)
+    assert not saved.exists()
