@@ -50,6 +50,19 @@ def _config_option(p: argparse.ArgumentParser, lang: str) -> None:
     )
 
 
+def _socket_option(p: argparse.ArgumentParser, lang: str) -> None:
+    p.add_argument(
+        "--socket",
+        type=Path,
+        metavar="PATH",
+        help=t(
+            lang,
+            "the server's control socket (default: the config's [server] socket)",
+            "socket de contrôle du serveur (par défaut : la clé socket de [server])",
+        ),
+    )
+
+
 def register(sub: Sub, lang: str) -> None:
     _register_server(sub, lang)
     _register_ack(sub, lang)
@@ -75,16 +88,7 @@ def _register_server(sub: Sub, lang: str) -> None:
         ),
     )
     add_server_database_options(p, lang)
-    p.add_argument(
-        "--socket",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            "the server's control socket (default: the config's [server] socket)",
-            "socket de contrôle du serveur (par défaut : la clé socket de [server])",
-        ),
-    )
+    _socket_option(p, lang)
     p.add_argument(
         "--once",
         action="store_true",
@@ -206,16 +210,7 @@ def _register_ack(sub: Sub, lang: str) -> None:
     )
     p.add_argument("id", type=int, metavar="ID", help=t(lang, "the alert's id", "l'identifiant"))
     _config_option(p, lang)
-    p.add_argument(
-        "--socket",
-        type=Path,
-        metavar="PATH",
-        help=t(
-            lang,
-            "the server's control socket (default: the config's [server] socket)",
-            "socket de contrôle du serveur (par défaut : la clé socket de [server])",
-        ),
-    )
+    _socket_option(p, lang)
     p.add_argument("--json", action="store_true", help=t(lang, "print JSON", "afficher en JSON"))
     p.set_defaults(handler=guarded(_cmd_ack))
 

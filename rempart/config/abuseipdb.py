@@ -37,6 +37,7 @@ __all__ = [
     "ReportConfig",
     "SecretRef",
     "build_abuseipdb",
+    "parse_secret",
 ]
 
 DEFAULT_URL = "https://api.abuseipdb.com/api/v2/"
@@ -162,26 +163,34 @@ def _duration(error: Error, value: Any, key: str, example: str) -> float:
         raise error(key, str(exc), f"write {key.rsplit('.', 1)[-1]} = {example}") from exc
 
 
+def parse_secret(error: Error, value: Any, key: str, fix: str, what: str = "password") -> SecretRef:
+    """A ``file:/path`` or ``env:NAME`` reference; a ConfigError for anything else — above all
+    the secret written in clear (it would end up in backups and in `rempart config` outputs).
+    The one check for every secret of the configuration (AbuseIPDB key, SMTP and MariaDB
+    passwords)."""
+    if not isinstance(value, str):
+        raise error(key, f"expected a text, got {type(value).__name__}", fix)
+    kind, sep, where = value.partition(":")
+    if not sep or kind not in ("env", "file"):
+        raise error(
+            key,
+            f"the {what} must be a reference, never the {what} itself (it would end up in "
+            "backups and in `rempart config` outputs)",
+            fix,
+        )
+    if kind == "env" and not _ENV_NAME.fullmatch(where):
+        raise error(key, f"{where[:40]!r} is not an environment variable name", fix)
+    if kind == "file" and not where.startswith("/"):
+        raise error(key, f"the {what} file must be an absolute path", fix)
+    return SecretRef("env" if kind == "env" else "file", where)
+
+
 def _secret(error: Error, value: Any) -> SecretRef:
     fix = (
         'write key = "file:/etc/rempart/abuseipdb.key" (a file readable by rempart only) '
         'or key = "env:ABUSEIPDB_KEY"'
     )
-    if not isinstance(value, str):
-        raise error("abuseipdb.key", f"expected a text, got {type(value).__name__}", fix)
-    kind, sep, where = value.partition(":")
-    if not sep or kind not in ("env", "file"):
-        raise error(
-            "abuseipdb.key",
-            "the key must be a reference, never the key itself (it would end up in backups "
-            "and in `rempart config` outputs)",
-            fix,
-        )
-    if kind == "env" and not _ENV_NAME.fullmatch(where):
-        raise error("abuseipdb.key", f"{where[:40]!r} is not an environment variable name", fix)
-    if kind == "file" and not where.startswith("/"):
-        raise error("abuseipdb.key", "the key file must be an absolute path", fix)
-    return SecretRef("env" if kind == "env" else "file", where)
+    return parse_secret(error, value, "abuseipdb.key", fix, "key")
 
 
 def _url(error: Error, value: Any) -> str:

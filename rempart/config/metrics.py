@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from rempart.addresses import Network, parse_network
-from rempart.config.abuseipdb import SecretRef
+from rempart.config.abuseipdb import SecretRef, parse_secret
 from rempart.config.durations import parse_duration
 from rempart.config.tables import Error, check_table
 
@@ -97,7 +97,6 @@ PROBE_OPTIONS: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _PLUGIN_CONF = Path("/etc/munin/plugin-conf.d")
 _EMPTY: Mapping[str, str] = MappingProxyType({})
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _RATE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]?)(bit/s|bits/s|bit|bps)?", re.IGNORECASE)
 _RATE_UNITS = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
 _HOST_NAME = re.compile(r"[A-Za-z0-9._-]{1,253}")
@@ -461,23 +460,11 @@ def _prometheus(error: Error, value: Any) -> PrometheusConfig:
 
 
 def _secret(error: Error, value: Any) -> SecretRef | None:
-    key = "probes.mariadb.password"
     fix = (
         'write password = "file:/etc/rempart/mariadb.pass" (a file readable by rempart only) '
         'or password = "env:MARIADB_PASSWORD"; leave it out for socket authentication'
     )
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise error(key, f"expected a text, got {type(value).__name__}", fix)
-    kind, sep, where = value.partition(":")
-    if not sep or kind not in ("env", "file"):
-        raise error(key, "the password must be a reference, never the password itself", fix)
-    if kind == "env" and not _ENV_NAME.fullmatch(where):
-        raise error(key, f"{where[:40]!r} is not an environment variable name", fix)
-    if kind == "file" and not where.startswith("/"):
-        raise error(key, "the password file must be an absolute path", fix)
-    return SecretRef("env" if kind == "env" else "file", where)
+    return None if value is None else parse_secret(error, value, "probes.mariadb.password", fix)
 
 
 def _capacity(error: Error, value: Any) -> Mapping[str, float]:

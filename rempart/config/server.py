@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rempart.alerting.values import AlertRule
-from rempart.config.abuseipdb import SecretRef
+from rempart.config.abuseipdb import SecretRef, parse_secret
 from rempart.config.durations import format_duration, parse_duration
 from rempart.config.tables import Error, check_table
 from rempart.munin.ranges import Range, parse_range
@@ -198,7 +198,6 @@ _URL = re.compile(
     r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[\x21-\x7e]*)?|https?://\[[0-9A-Fa-f:.]+\](?::\d{1,5})?(?:/[\x21-\x7e]*)?",
     re.ASCII,
 )
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _GRID = 300.0  # the store's step: rounds fall on this grid
 _SERVER_KEYS = frozenset(
@@ -481,7 +480,7 @@ _WEB_KEYS = frozenset(
 )
 
 
-def _web(error: Error, value: Any, state_dir: Path, base: Path, language: str | None) -> WebConfig:
+def _web(error: Error, value: Any, base: Path, language: str | None) -> WebConfig:
     t = _Table(error, value, "server.web", _WEB_KEYS)
     d = WebConfig()
     host, port = d.host, d.port
@@ -662,18 +661,7 @@ def _secret(error: Error, value: Any, key: str) -> SecretRef | None:
         'write password = "file:/etc/rempart/smtp.pass" (a file readable by rempart only) '
         'or password = "env:SMTP_PASSWORD"'
     )
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise error(key, f"expected a text, got {type(value).__name__}", fix)
-    kind, sep, where = value.partition(":")
-    if not sep or kind not in ("env", "file"):
-        raise error(key, "the password must be a reference, never the password itself", fix)
-    if kind == "env" and not _ENV_NAME.fullmatch(where):
-        raise error(key, f"{where[:40]!r} is not an environment variable name", fix)
-    if kind == "file" and not where.startswith("/"):
-        raise error(key, "the password file must be an absolute path", fix)
-    return SecretRef("env" if kind == "env" else "file", where)
+    return None if value is None else parse_secret(error, value, key, fix)
 
 
 def _mail(error: Error, value: Any) -> MailConfig:
@@ -826,5 +814,5 @@ def build_server(
         incident=_incident(error, t.data.get("incident", {})),
         mail=None if mail is None else _mail(error, mail),
         webhooks=_webhooks(error, t.data.get("webhooks", [])),
-        web=_web(error, t.data.get("web", {}), state_dir, where, language),
+        web=_web(error, t.data.get("web", {}), where, language),
     )

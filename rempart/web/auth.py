@@ -91,7 +91,8 @@ class SessionMiddleware:
         self.deps = deps
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/static/"):
+            # static files need no user: no session read for each stylesheet and script
             await self.app(scope, receive, send)
             return
         deps = self.deps

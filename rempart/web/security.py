@@ -8,6 +8,7 @@ DELETE) must carry the session's CSRF token — form field ``csrf`` or header
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 from collections.abc import Sequence
@@ -43,12 +44,18 @@ _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_FORM = 64 * 1024  # bytes of a form the CSRF check reads
 
 
+@functools.lru_cache(maxsize=8)
+def _networks(names: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The configured proxies, parsed once (not at every request)."""
+    return tuple(ipaddress.ip_network(n) for n in names)
+
+
 def _trusted(peer: str, networks: Sequence[str]) -> bool:
     try:
         address = ipaddress.ip_address(peer)
     except ValueError:
         return False
-    return any(address in ipaddress.ip_network(n) for n in networks)
+    return any(address in n for n in _networks(tuple(networks)))
 
 
 def client_address(scope: Scope, trusted_proxies: Sequence[str]) -> str:

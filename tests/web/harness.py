@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,7 +119,3 @@ def login(client: TestClient, env: WebEnv, name: str = "alice", role: Role = "ad
     )
     client.cookies.set(SESSION_COOKIE, token)
     return csrf
-
-
-def with_web(env_config: ServerConfig, **changes: object) -> ServerConfig:
-    return replace(env_config, web=replace(env_config.web, **changes))  # type: ignore[arg-type]

@@ -49,3 +49,20 @@ def test_a_post_without_the_csrf_token_is_refused(tmp_path: Path) -> None:
         assert client.post("/logout", data={"csrf": "nope"}).status_code == 403
         assert client.post("/logout", data={"csrf": csrf}).status_code == 303
         assert client.get("/").status_code == 303  # the session is gone
+
+
+def test_static_files_read_no_session(tmp_path: Path) -> None:
+    with web_env(tmp_path) as env, env.client() as client:
+        login(client, env)
+        calls: list[object] = []
+        real = env.deps.read.run
+
+        async def counting(fn):  # type: ignore[no-untyped-def]
+            calls.append(fn)
+            return await real(fn)
+
+        env.deps.read.run = counting  # type: ignore[method-assign]
+        assert client.get("/static/rempart.css").status_code == 200
+        assert calls == []
+        assert client.get("/alerts").status_code == 200
+        assert calls
